@@ -1,0 +1,1 @@
+"""Cluster: the log store, single-node runtime, tools and CLI (Raft in later issues)."""

@@ -1,0 +1,1 @@
+"""Built-in modules: client sessions, reference data, and a counter for benchmarks."""
