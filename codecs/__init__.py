@@ -8,7 +8,6 @@ from . import commands as _commands
 from . import enums as _enums
 from . import events as _events
 from .commands import *  # noqa: F403
-from .commands import BUILTIN_COMMANDS, Command
 from .enums import *  # noqa: F403
 from .errors import (
     CodecError,
@@ -19,7 +18,6 @@ from .errors import (
     SchemaError,
 )
 from .events import *  # noqa: F403
-from .events import BUILTIN_EVENTS, Event
 from .framing import FrameDecoder, encode_frame
 from .log import (
     PAYLOAD_TYPES,
