@@ -1,5 +1,9 @@
 """Sans-I/O length-prefixed framing: a 4-byte big-endian length, then that many bytes.
 
+Two implementations with one API: ``PyFrameDecoder`` (here) and its compiled twin
+``CyFrameDecoder`` (``_framing.pyx``). ``FrameDecoder`` is the active one, named by
+``IMPLEMENTATION``; set ``VENUE_PURE_PYTHON=1`` to force the pure-Python one.
+
 ``FrameDecoder`` takes bytes as they arrive and returns whole frames. A frame announced
 larger than ``frame_size_bytes_max`` raises ``FrameTooLarge`` before any of it is buffered;
 ``eof()`` raises ``FrameTruncated`` if the stream ended inside a frame. After an error the
@@ -8,7 +12,9 @@ decoder refuses further input: the stream cannot be resynchronised and must be c
 
 from __future__ import annotations
 
+import os
 import struct
+import warnings
 
 from .errors import FrameError, FrameTooLarge, FrameTruncated
 
@@ -25,10 +31,10 @@ def encode_frame(payload: bytes, frame_size_bytes_max: int = FRAME_SIZE_BYTES_MA
     return HEADER.pack(len(payload)) + payload
 
 
-class FrameDecoder:
+class PyFrameDecoder:
     """Split a byte stream into frames.
 
-    >>> decoder = FrameDecoder(frame_size_bytes_max=16)
+    >>> decoder = PyFrameDecoder(frame_size_bytes_max=16)
     >>> decoder.receive_data(encode_frame(b"ab") + encode_frame(b"c")[:3])
     [b'ab']
     >>> decoder.receive_data(encode_frame(b"c")[3:])
@@ -82,3 +88,21 @@ class FrameDecoder:
                 need += HEADER.unpack_from(self._buffer, 0)[0]
             self._failed = FrameTruncated(have, need)
             raise self._failed
+
+
+CyFrameDecoder: type | None
+try:
+    from ._framing import CyFrameDecoder
+except ImportError as exc:  # a failed compile: fall back, loudly
+    CyFrameDecoder = None
+    if not os.environ.get("VENUE_PURE_PYTHON"):
+        warnings.warn(f"venue.codecs._framing is not compiled ({exc}); using the pure-Python "
+                      f"frame decoder. Reinstall with a C compiler and Cython to fix.",
+                      RuntimeWarning, stacklevel=2)
+
+if CyFrameDecoder is not None and not os.environ.get("VENUE_PURE_PYTHON"):
+    FrameDecoder: type = CyFrameDecoder
+    IMPLEMENTATION = "cython"
+else:
+    FrameDecoder = PyFrameDecoder
+    IMPLEMENTATION = "python"
