@@ -37,7 +37,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         last = store.last_index() if args.to is None else min(args.to, store.last_index())
         with _progress(last, args.progress, "replay") as bar:
             engine = recover(store, modules, to_index=last, use_snapshot=args.snapshot,
-                             progress=lambda index: bar.update(1))
+                             progress=lambda index: bar.update(index - bar.n))
         stored = store.event_record(engine.applied_index)
     print(f"applied_index {engine.applied_index}")
     print(f"chain_hash {engine.chain.head.hex()}")

@@ -47,8 +47,12 @@ class SingleNode:
                                durability=durability)
         self.clock = clock
         self.batch_commands_max = batch_commands_max
-        self.engine: Engine = recover(self.store, load_modules(self.store.module_specs),
-                                      write_missing_events=True)
+        try:
+            self.engine: Engine = recover(self.store, load_modules(self.store.module_specs),
+                                          write_missing_events=True)
+        except BaseException:
+            self.store.close()
+            raise
         self._encoder = msgspec.msgpack.Encoder()
         self._next_seq: dict[int, int] = {}
 

@@ -1,0 +1,186 @@
+"""The storage contract Raft reads through, and an in-memory implementation for tests.
+
+The core never writes to storage: the node loop persists what a ``Ready`` hands it (hard
+state, entries, snapshot) and compacts the log after the engine takes a snapshot. Raft only
+reads, through :class:`Storage`. A durable store (LMDB) implements the same read side plus
+the write methods of :class:`MemoryStorage`; ``tests/raft/storage_contract.py`` holds the
+tests every implementation must pass.
+
+Index ranges: storage holds a snapshot at ``first_index() - 1`` (index 0, term 0 for an
+empty log) and entries ``first_index() .. last_index()``. ``term()`` answers for the
+snapshot index and every stored entry.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from venue.codecs import LogEntry
+
+from .messages import ConfState, HardState, Snapshot, SnapshotMetadata, limit_size
+
+
+class StorageError(Exception):
+    """Base class of the errors a storage may raise to Raft."""
+
+
+class CompactedError(StorageError):
+    """The requested index lies at or before the compaction point; use the snapshot."""
+
+
+class UnavailableError(StorageError):
+    """The requested index lies beyond the last stored entry."""
+
+
+class SnapshotOutOfDateError(StorageError):
+    """The snapshot offered is older than the one already held."""
+
+
+class Storage(Protocol):
+    """What Raft reads. Every method is a query; none may change what the others answer."""
+
+    def initial_state(self) -> tuple[HardState, ConfState]:
+        """The persisted hard state and the membership as of the latest snapshot."""
+        ...
+
+    def entries(self, lo: int, hi: int, max_size_bytes: int) -> list[LogEntry]:
+        """Entries ``lo <= index < hi``, truncated to ``max_size_bytes`` (estimate of
+        :func:`entry_size_bytes`) but never to fewer than one entry if ``lo < hi``.
+        Raises :class:`CompactedError` if ``lo < first_index()`` and
+        :class:`UnavailableError` if ``hi > last_index() + 1``."""
+        ...
+
+    def term(self, index: int) -> int:
+        """The term of the entry at ``index``, for ``first_index() - 1 <= index <=
+        last_index()``; :class:`CompactedError` below, :class:`UnavailableError` above."""
+        ...
+
+    def first_index(self) -> int:
+        """Index of the first stored entry (snapshot index + 1)."""
+        ...
+
+    def last_index(self) -> int:
+        """Index of the last stored entry (the snapshot index if there are none)."""
+        ...
+
+    def snapshot(self) -> Snapshot:
+        """The most recent snapshot."""
+        ...
+
+
+class MemoryStorage:
+    """:class:`Storage` in a Python list, with the write methods a node loop uses.
+
+    Construct with ``conf_state`` to bootstrap a new cluster (a snapshot at index 0 that
+    names the initial members), or ``snapshot`` to start from a snapshot.
+    """
+
+    def __init__(self, conf_state: ConfState | None = None,
+                 snapshot: Snapshot | None = None) -> None:
+        if snapshot is None:
+            snapshot = Snapshot(SnapshotMetadata(0, 0, conf_state or ConfState()))
+        elif conf_state is not None:
+            raise ValueError("give conf_state or snapshot, not both")
+        self._hard_state = HardState()
+        self._snapshot = snapshot
+        self._offset_index = snapshot.index  # compaction point: term known, entry gone
+        self._offset_term = snapshot.term
+        self._entries: list[LogEntry] = []  # index offset+1 onwards
+
+    # -- read side ---------------------------------------------------------------------
+
+    def initial_state(self) -> tuple[HardState, ConfState]:
+        return self._hard_state, self._snapshot.metadata.conf_state
+
+    def entries(self, lo: int, hi: int, max_size_bytes: int) -> list[LogEntry]:
+        if lo > hi:
+            raise ValueError(f"invalid range: lo {lo} > hi {hi}")
+        if lo <= self._offset_index:
+            raise CompactedError(f"index {lo} is compacted (first index {self.first_index()})")
+        if hi > self.last_index() + 1:
+            raise UnavailableError(f"index {hi - 1} is beyond last index {self.last_index()}")
+        start = lo - self._offset_index - 1
+        return limit_size(self._entries[start:hi - self._offset_index - 1], max_size_bytes)
+
+    def term(self, index: int) -> int:
+        if index < self._offset_index:
+            raise CompactedError(f"index {index} is compacted (first index {self.first_index()})")
+        if index > self.last_index():
+            raise UnavailableError(f"index {index} is beyond last index {self.last_index()}")
+        if index == self._offset_index:
+            return self._offset_term
+        return self._entries[index - self._offset_index - 1].term
+
+    def first_index(self) -> int:
+        return self._offset_index + 1
+
+    def last_index(self) -> int:
+        return self._offset_index + len(self._entries)
+
+    def snapshot(self) -> Snapshot:
+        return self._snapshot
+
+    # -- write side --------------------------------------------------------------------
+
+    @property
+    def hard_state(self) -> HardState:
+        return self._hard_state
+
+    def set_hard_state(self, hard_state: HardState) -> None:
+        self._hard_state = hard_state
+
+    def append(self, entries: list[LogEntry] | tuple[LogEntry, ...]) -> None:
+        """Append ``entries`` (consecutive indexes), first discarding any stored entries at
+        or after ``entries[0].index`` (a conflicting suffix). Entries at or before the
+        compaction point are ignored. O(len(entries) + truncated)."""
+        if not entries:
+            return
+        for before, after in zip(entries, entries[1:], strict=False):
+            if after.index != before.index + 1:
+                raise ValueError(f"entries not consecutive: {before.index} then {after.index}")
+        first = entries[0].index
+        if first > self.last_index() + 1:
+            raise ValueError(f"gap: appending index {first} after last index "
+                             f"{self.last_index()}")
+        if entries[-1].index <= self._offset_index:
+            return
+        if first <= self._offset_index:
+            entries = entries[self._offset_index + 1 - first:]
+            first = self._offset_index + 1
+        del self._entries[first - self._offset_index - 1:]
+        self._entries.extend(entries)
+
+    def apply_snapshot(self, snapshot: Snapshot) -> None:
+        """Replace the whole log with ``snapshot`` (a follower catching up)."""
+        if snapshot.index <= self._snapshot.index:
+            raise SnapshotOutOfDateError(f"snapshot at {snapshot.index} is not newer than "
+                                         f"the held one at {self._snapshot.index}")
+        self._snapshot = snapshot
+        self._offset_index = snapshot.index
+        self._offset_term = snapshot.term
+        self._entries = []
+
+    def create_snapshot(self, index: int, conf_state: ConfState, data: bytes) -> Snapshot:
+        """Record the application's snapshot taken after applying entry ``index``.
+
+        ``conf_state`` must be the membership as of ``index``."""
+        if index <= self._snapshot.index:
+            raise SnapshotOutOfDateError(f"snapshot at {index} is not newer than the held "
+                                         f"one at {self._snapshot.index}")
+        if index > self.last_index():
+            raise ValueError(f"snapshot index {index} is beyond last index {self.last_index()}")
+        metadata = SnapshotMetadata(index, self.term(index), conf_state)
+        self._snapshot = Snapshot(metadata, data)
+        return self._snapshot
+
+    def compact(self, index: int) -> None:
+        """Discard entries up to and including ``index``. Only entries a snapshot covers may
+        go, so a lagging follower can always be caught up."""
+        if index <= self._offset_index:
+            raise CompactedError(f"index {index} is already compacted")
+        if index > self._snapshot.index:
+            raise ValueError(f"cannot compact to {index}: the latest snapshot is at "
+                             f"{self._snapshot.index}; take a snapshot first")
+        self._offset_term = self.term(index)
+        del self._entries[:index - self._offset_index]
+        self._offset_index = index

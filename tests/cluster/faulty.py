@@ -1,0 +1,16 @@
+"""A module with a deliberate bug, for halt tests: ``Increment(key=13)`` raises after
+changing state."""
+
+from __future__ import annotations
+
+from venue.engine import ApplyContext
+from venue.engine.modules.counter import CounterModule, Increment
+
+
+class FaultyCounterModule(CounterModule):
+    name = "counter"
+
+    def on_command(self, ctx: ApplyContext, command: Increment) -> None:
+        super().on_command(ctx, command)
+        if command.key == 13:
+            raise RuntimeError("bug: unlucky key")
