@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from tqdm import tqdm
 
 from venue.codecs import Schema
-from venue.engine import EngineHalted, PluginLoadError, SnapshotError, load_modules
+from venue.engine import EngineHalted, PluginLoadError, SnapshotError
 
 from .journal import entry_lines
 from .recovery import ChainMismatchError, recover
@@ -33,7 +33,7 @@ def _progress(total: int, forced: bool | None, what: str) -> tqdm:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     with DataStore(args.data_dir, readonly=True) as store:
-        modules = load_modules(store.module_specs)
+        modules = store.load_modules()
         last = store.last_index() if args.to is None else min(args.to, store.last_index())
         with _progress(last, args.progress, "replay") as bar:
             engine = recover(store, modules, to_index=last, use_snapshot=args.snapshot,
@@ -52,7 +52,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 def _schema_for(store: DataStore) -> Schema:
     try:
-        modules = load_modules(store.module_specs)
+        modules = store.load_modules()
     except PluginLoadError as exc:
         print(f"warning: {exc}; plugin commands and events will show as undecodable",
               file=sys.stderr)

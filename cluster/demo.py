@@ -21,7 +21,6 @@ from venue.codecs import (
     ResumeInstrument,
     SetReferencePrice,
 )
-from venue.engine import load_modules
 
 from .journal import entry_lines
 from .recovery import recover
@@ -91,7 +90,7 @@ def _run(path: Path, keep: bool) -> int:
         head = node.engine.chain.head.hex()
         summary = node.engine.summary()
     with DataStore(path, readonly=True) as store:
-        rebuilt = recover(store, load_modules(store.module_specs), use_snapshot=False)
+        rebuilt = recover(store, store.load_modules(), use_snapshot=False)
     same = rebuilt.chain.head.hex() == head
     print(f"\n== rebuilt from the log alone: chain {rebuilt.chain.head.hex()} "
           f"({'identical' if same else 'DIFFERENT'})")

@@ -35,7 +35,7 @@ def recover(store: DataStore, modules: Sequence[Module], *, to_index: int | None
     """
     snapshot_index = store.latest_snapshot_index(to_index) if use_snapshot else None
     snapshot = store.read_snapshot(snapshot_index) if snapshot_index is not None else None
-    engine = Engine(modules, snapshot=snapshot)
+    engine = Engine(modules, snapshot=snapshot, **store.engine_options)
     start = engine.applied_index + 1
     stored_iter = store.events(start, to_index)
     stored: StoredEvents | None = next(stored_iter, None)

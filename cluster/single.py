@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
@@ -27,7 +28,7 @@ from venue.codecs import (
     TimerFire,
 )
 from venue.codecs.log import KIND_OF_PAYLOAD
-from venue.engine import Applied, Engine, load_modules
+from venue.engine import Applied, Engine
 
 from .recovery import recover
 from .store import DataStore, Durability
@@ -41,14 +42,17 @@ class SingleNode:
 
     def __init__(self, data_dir: Path | str, module_specs: Sequence[str] | None = None, *,
                  durability: Durability = Durability.FSYNC,
+                 engine_options: dict[str, int] | None = None,
+                 module_options: dict[str, dict[str, Any]] | None = None,
                  clock: Callable[[], int] = time.time_ns,
                  batch_commands_max: int = BATCH_COMMANDS_MAX_DEFAULT) -> None:
         self.store = DataStore(data_dir, create=True, module_specs=module_specs,
+                               engine_options=engine_options, module_options=module_options,
                                durability=durability)
         self.clock = clock
         self.batch_commands_max = batch_commands_max
         try:
-            self.engine: Engine = recover(self.store, load_modules(self.store.module_specs),
+            self.engine: Engine = recover(self.store, self.store.load_modules(),
                                           write_missing_events=True)
         except BaseException:
             self.store.close()

@@ -24,12 +24,13 @@ import struct
 import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import lmdb
 import msgspec
 
 from venue.codecs import LogEntry
+from venue.engine import Module, load_modules
 
 from .lmdbcheck import DataFileError, check_lmdb_file
 
@@ -85,6 +86,8 @@ class DataStore:
 
     def __init__(self, path: Path | str, *, create: bool = False, readonly: bool = False,
                  module_specs: Sequence[str] | None = None,
+                 engine_options: dict[str, int] | None = None,
+                 module_options: dict[str, dict[str, Any]] | None = None,
                  durability: Durability = Durability.FSYNC,
                  map_size_bytes: int = MAP_SIZE_BYTES_DEFAULT,
                  snapshots_kept: int = SNAPSHOTS_KEPT_DEFAULT) -> None:
@@ -115,9 +118,19 @@ class DataStore:
             self._events = self._env.open_db(b"events", create=not readonly)
         except lmdb.Error as exc:
             raise DataDirError(f"{lmdb_dir}: LMDB refused to open it: {exc}") from None
-        self.module_specs = self._check_meta(module_specs, create)
+        self.module_specs = self._check_meta(module_specs, engine_options or {},
+                                             module_options or {}, create)
+        # Engine limits (sessions_max, timers_max) and module options (keyword arguments per
+        # module spec) change what entries do, so they are fixed when the directory is
+        # created and every replay uses them.
+        with self._env.begin() as txn:
+            self.engine_options: dict[str, int] = json.loads(
+                txn.get(b"engine_options", db=self._meta) or b"{}")
+            self.module_options: dict[str, dict[str, Any]] = json.loads(
+                txn.get(b"module_options", db=self._meta) or b"{}")
 
-    def _check_meta(self, module_specs: Sequence[str] | None, create: bool) -> list[str]:
+    def _check_meta(self, module_specs: Sequence[str] | None, engine_options: dict[str, int],
+                    module_options: dict[str, dict[str, Any]], create: bool) -> list[str]:
         with self._env.begin() as txn:
             data_format = txn.get(b"format", db=self._meta)
             stored_specs = txn.get(b"modules", db=self._meta)
@@ -127,6 +140,10 @@ class DataStore:
             with self._env.begin(write=True) as txn:
                 txn.put(b"format", DATA_FORMAT.encode(), db=self._meta)
                 txn.put(b"modules", json.dumps(list(module_specs)).encode(), db=self._meta)
+                txn.put(b"engine_options", json.dumps(engine_options).encode(),
+                        db=self._meta)
+                txn.put(b"module_options", json.dumps(module_options).encode(),
+                        db=self._meta)
             return list(module_specs)
         if data_format.decode() != DATA_FORMAT:
             raise DataDirError(f"{self.path}: data format {data_format.decode()!r}, this "
@@ -145,6 +162,11 @@ class DataStore:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    def load_modules(self) -> list[Module]:
+        """Fresh instances of the modules this directory was written with, with the
+        options it recorded."""
+        return load_modules(self.module_specs, self.module_options)
 
     # -- log -----------------------------------------------------------------------------
 

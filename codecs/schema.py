@@ -19,6 +19,7 @@ from .events import BUILTIN_EVENTS, Event
 
 PLUGIN_TAG_MIN = 1000
 DIAGNOSTIC_TAG_MIN = 900
+VENUE_PACKAGES = ("venue.engine.", "venue.codecs.", "venue.cluster.", "venue.gateways.")
 
 
 class Outcome(msgspec.Struct, frozen=True, array_like=True):
@@ -41,6 +42,9 @@ def _check_type(kind: str, base: type, cls: type) -> int:
         raise SchemaError(f"{kind} type {cls.__qualname__} needs a permanent integer tag")
     if not (config.frozen and config.array_like):
         raise SchemaError(f"{kind} type {cls.__qualname__} must be frozen and array_like")
+    if config.tag_field != base.__struct_config__.tag_field:
+        raise SchemaError(f"{kind} type {cls.__qualname__} must keep the tag_field "
+                          f"{base.__struct_config__.tag_field!r} of {base.__name__}")
     return tag
 
 
@@ -55,7 +59,7 @@ def _tag_table(kind: str, base: type, builtin: tuple[type, ...], extra: Iterable
         if cls in builtin:
             continue
         tag = _check_type(kind, base, cls)
-        floor = DIAGNOSTIC_TAG_MIN if cls.__module__.startswith("venue.") else PLUGIN_TAG_MIN
+        floor = DIAGNOSTIC_TAG_MIN if cls.__module__.startswith(VENUE_PACKAGES) else PLUGIN_TAG_MIN
         if tag < floor:
             raise SchemaError(
                 f"{kind} type {cls.__module__}.{cls.__qualname__} has tag {tag}; plugin tags "
@@ -90,20 +94,20 @@ class Schema:
         """Decode one command; raise ``DecodeError`` naming the problem on bad bytes."""
         try:
             return self._command_decoder.decode(data)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError) as exc:
             raise DecodeError(f"bad command: {exc}") from None
 
     def decode_event(self, data: bytes | msgspec.Raw) -> Event:
         try:
             return self._event_decoder.decode(data)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError) as exc:
             raise DecodeError(f"bad event: {exc}") from None
 
     def decode_outcomes(self, data: bytes) -> list[Outcome]:
         """Decode the canonical event bytes of one applied entry."""
         try:
             rows = self._outcomes_decoder.decode(data)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError) as exc:
             raise DecodeError(f"bad event record: {exc}") from None
         return [Outcome(session_id, client_seq, events)
                 for session_id, client_seq, events in rows]

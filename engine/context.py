@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from .timers import TimerQueue
 
 if TYPE_CHECKING:
     from venue.codecs import Event
+
+    from .modules.sessions import ClientSessions
 
 
 class ApplyContext:
@@ -16,13 +19,21 @@ class ApplyContext:
     ``log_index``: index of the entry being applied. ``now_ns``: the leader's timestamp
     stamped into that entry, the only clock a module may read. ``session_id`` and
     ``client_seq`` name the command's origin (0 for timers).
+
+    ``event_types``: the event types of the node's schema. When given, ``emit`` refuses any
+    other type (a module that forgot to list a type in ``emits``, or emitted something that is
+    not an event): such events would be hashed and stored but no tool could decode them.
     """
 
-    __slots__ = ("_events", "_module", "_timers", "client_seq", "log_index", "now_ns",
-                 "session_id")
+    __slots__ = ("_event_types", "_events", "_module", "_sessions", "_timers", "client_seq",
+                 "log_index", "now_ns", "session_id")
 
-    def __init__(self, timers: TimerQueue) -> None:
+    def __init__(self, timers: TimerQueue, event_types: Iterable[type] | None = None,
+                 sessions: ClientSessions | None = None) -> None:
         self._timers = timers
+        self._sessions = sessions
+        # a dict used as an ordered set (the engine uses no sets); None: accept any event
+        self._event_types = None if event_types is None else dict.fromkeys(event_types)
         self._events: list[Event] = []
         self._module = ""
         self.log_index = 0
@@ -30,8 +41,24 @@ class ApplyContext:
         self.session_id = 0
         self.client_seq = 0
 
+    @property
+    def principal(self) -> str:
+        """Who opened the session this command came from (authenticated at the gateway),
+        or "" for timers and unknown sessions. Use it to check that a command's self-declared
+        account belongs to its sender."""
+        if self._sessions is None:
+            return ""
+        return self._sessions.principal(self.session_id)
+
     def emit(self, event: Event) -> None:
-        """Report that something happened. Events are kept in emit order."""
+        """Report that something happened. Events are kept in emit order.
+
+        Raises ``TypeError`` (a module bug: the engine halts) for a type not in the schema.
+        """
+        if self._event_types is not None and type(event) not in self._event_types:
+            raise TypeError(
+                f"module {self._module!r} emitted {type(event).__qualname__}, which is not an "
+                f"event type of this node's schema: list it in the module's `emits`")
         self._events.append(event)
 
     def schedule_timer(self, deadline_ns: int, timer_id: int) -> None:
@@ -40,6 +67,12 @@ class ApplyContext:
         Scheduling an id that is already set moves it. Ids are per module.
         """
         self._timers.schedule(self._module, timer_id, deadline_ns)
+
+    def timer_capacity(self) -> int:
+        """How many more timers the engine can hold (across all modules). Scheduling past
+        ``timers_max`` is a bug that halts the engine: a module that schedules per client
+        request should check this and reject the request instead."""
+        return self._timers.timers_max - len(self._timers)
 
     def cancel_timer(self, timer_id: int) -> bool:
         """Cancel a timer of this module; True if it was pending."""

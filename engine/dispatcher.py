@@ -2,9 +2,9 @@
 
 For each entry, in log order: decode the payload, run the session check, route each command
 to the module that handles its type, collect the events it emits in order, encode them
-canonically, and advance the hash chain. An entry is all or nothing: if a module raises, the
-engine halts (``EngineHalted``) before anything the entry produced is encoded, hashed or
-returned, and refuses all further work, including snapshots.
+canonically, and advance the hash chain. An entry is all or nothing: if a module (or the
+engine itself) raises, the engine halts (``EngineHalted``) before anything the entry produced
+is hashed or returned, and refuses all further work, including snapshots.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 import msgspec
+
 from venue.codecs import EntryKind, LogEntry, Outcome, RejectReason, Schema
 from venue.codecs.events import CommandRejected
 from venue.codecs.log import CommandBatch, SessionClose, SessionOpen, TimerFire
@@ -24,6 +25,8 @@ from .hashing import HashChain
 from .modules.sessions import APPLY, DUPLICATE, SESSIONS_MAX_DEFAULT, ClientSessions
 from .service import Module, ModuleDirectory
 from .timers import TIMERS_MAX_DEFAULT, TimerQueue
+
+UNDECODABLE_COMMAND_TEXT = "command does not decode with this node's schema"
 
 
 class Applied(NamedTuple):
@@ -57,7 +60,7 @@ class Engine:
         self.chain = HashChain()
         self.applied_index = 0
         self.last_timestamp_ns = 0
-        self.ctx = ApplyContext(self.timers)
+        self.ctx = ApplyContext(self.timers, self.schema.events.values(), self.sessions)
         self._halt: EngineHalted | None = None
         self._batch_decoder = msgspec.msgpack.Decoder(CommandBatch)
         self._entry_handlers: dict[EntryKind, Callable[[LogEntry, list[Outcome]], None]] = {
@@ -124,13 +127,35 @@ class Engine:
         ctx.now_ns = entry.timestamp_ns
         outcomes: list[Outcome] = []
         handler = self._entry_handlers.get(entry.kind)
-        if handler is not None:
-            handler(entry, outcomes)
-        event_bytes = self.schema.encoder.encode(outcomes)
+        try:
+            if handler is not None:
+                handler(entry, outcomes)
+        except EngineHalted:
+            raise
+        except Exception:  # a bug in the engine itself: state may already have changed
+            raise self._halt_with(entry, "engine", entry.kind.name) from None
+        try:
+            event_bytes = self.schema.encoder.encode(outcomes)
+        except Exception:  # modules have already changed state: never carry on
+            raise self._halt_with(entry, *self._unencodable(outcomes)) from None
         chain_hash = self.chain.advance(index, event_bytes)
         self.applied_index = index
         self.last_timestamp_ns = entry.timestamp_ns
         return Applied(index, event_bytes, chain_hash, outcomes)
+
+    def _unencodable(self, outcomes: list[Outcome]) -> tuple[str, str]:
+        """Name the module and event that would not encode (say, an int past 64 bits)."""
+        encode = self.schema.encoder.encode
+        for outcome in outcomes:
+            for event in outcome.events:
+                try:
+                    encode(event)
+                except Exception as exc:
+                    owner = next((name for name, module in self.modules.items()
+                                  if type(event) in module.emits), "engine")
+                    return owner, (f"encoding {event!r} for session {outcome.session_id} "
+                                   f"seq {outcome.client_seq}: {exc}")
+        return "engine", "encoding the entry's events"
 
     def _halt_with(self, entry: LogEntry, module: str, what: object) -> EngineHalted:
         self._halt = EngineHalted(entry.index, module, what, traceback.format_exc())
@@ -145,39 +170,41 @@ class Engine:
         decode = self.schema.decode_command
         handlers = self._handlers
         ctx = self.ctx
-        command: object = None
-        name = "engine"
-        try:
-            for client_command in batch.commands:
-                session_id = client_command.session_id
-                client_seq = client_command.client_seq
-                verdict, refusal = check(session_id, client_seq)
-                if verdict != APPLY:
-                    if verdict != DUPLICATE:
-                        outcomes.append(Outcome(session_id, client_seq, [refusal]))
-                    continue
-                try:
-                    command = decode(client_command.command)
-                except Exception as exc:  # bad bytes from a client: a reject, not a halt
-                    rejected = CommandRejected(0, RejectReason.INVALID_FIELD, text=str(exc))
-                    outcomes.append(Outcome(session_id, client_seq, [rejected]))
-                    continue
-                route = handlers.get(type(command))
-                if route is None:
-                    rejected = CommandRejected(command.__struct_config__.tag,
-                                               RejectReason.NO_HANDLER)
-                    outcomes.append(Outcome(session_id, client_seq, [rejected]))
-                    continue
-                module, name = route
-                events: list = []
-                ctx._events = events
-                ctx._module = name
-                ctx.session_id = session_id
-                ctx.client_seq = client_seq
+        for client_command in batch.commands:
+            session_id = client_command.session_id
+            client_seq = client_command.client_seq
+            verdict, refusal = check(session_id, client_seq)
+            if verdict != APPLY:
+                if verdict != DUPLICATE:
+                    outcomes.append(Outcome(session_id, client_seq, [refusal]))
+                continue
+            try:
+                command = decode(client_command.command)
+            except Exception:  # client bytes: a reject, never a halt (whatever decoding
+                # raises, or any client could halt every node at once). The text is fixed:
+                # the decoder's own message could differ between library versions, and
+                # event bytes are hashed.
+                rejected = CommandRejected(0, RejectReason.INVALID_FIELD,
+                                           text=UNDECODABLE_COMMAND_TEXT)
+                outcomes.append(Outcome(session_id, client_seq, [rejected]))
+                continue
+            route = handlers.get(type(command))
+            if route is None:
+                rejected = CommandRejected(command.__struct_config__.tag,
+                                           RejectReason.NO_HANDLER)
+                outcomes.append(Outcome(session_id, client_seq, [rejected]))
+                continue
+            module, name = route
+            events: list = []
+            ctx._events = events
+            ctx._module = name
+            ctx.session_id = session_id
+            ctx.client_seq = client_seq
+            try:
                 module.on_command(ctx, command)
-                outcomes.append(Outcome(session_id, client_seq, events))
-        except Exception:
-            raise self._halt_with(entry, name, command) from None
+            except Exception:
+                raise self._halt_with(entry, name, command) from None
+            outcomes.append(Outcome(session_id, client_seq, events))
 
     def _each_module(self, entry: LogEntry, events: list, session_id: int,
                      call: Callable[[Module], None]) -> None:

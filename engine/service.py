@@ -81,7 +81,12 @@ class Module:
         """A timer this module scheduled has fired."""
 
     def take_snapshot(self) -> bytes:
-        """All of this module's state, as bytes that ``on_start`` can restore."""
+        """All of this module's state, as bytes that ``on_start`` can restore.
+
+        Iteration order is state too: a dict rebuilt in ``on_start`` must iterate in the
+        order the live one did (encode lists of pairs, not dicts: a deterministic encoder
+        sorts dict keys).
+        """
         return b""
 
     def summary(self) -> dict[str, int | str]:

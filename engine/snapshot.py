@@ -6,8 +6,9 @@ the chain head, the session table, the pending timers, and each module's own byt
 the module's ``snapshot_version``.
 
 Restoring checks, in order: magic, format version, checksum, then that the snapshot's modules
-are exactly the node's modules at the same ``snapshot_version``. Any mismatch raises a
-``SnapshotVersionError`` or ``SnapshotError`` that says what differs; nothing is restored.
+are exactly the node's modules, in the same order, at the same ``snapshot_version``. Any
+mismatch raises a ``SnapshotVersionError`` or ``SnapshotError`` that says what differs;
+nothing is restored.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import msgspec
 import xxhash
 
 from .errors import SnapshotError, SnapshotVersionError
+from .hashing import HashChain
 from .modules.sessions import SessionState
 
 if TYPE_CHECKING:
@@ -90,18 +92,24 @@ def restore_engine_state(engine: Engine, data: bytes) -> dict[str, bytes]:
     state = read_snapshot(data)
     theirs = {m.name: m.snapshot_version for m in state.modules}
     ours = {name: module.snapshot_version for name, module in engine.modules.items()}
-    if sorted(theirs) != sorted(ours):
+    # Order matters, not only membership: session callbacks run, and their events are
+    # emitted, in module order, so a reordered config would diverge from the chain.
+    if list(theirs) != list(ours):
         raise SnapshotVersionError(
-            f"snapshot holds modules {sorted(theirs)} but this node runs {sorted(ours)}")
+            f"snapshot holds modules {list(theirs)} (in this order) but this node runs "
+            f"{list(ours)}")
     for name, version in theirs.items():
         if version != ours[name]:
             raise SnapshotVersionError(
                 f"module {name!r} snapshot_version {version} in the snapshot, "
                 f"{ours[name]} in this node's code")
+    try:
+        chain = HashChain(state.log_index, state.chain_head)
+    except ValueError as exc:
+        raise SnapshotError(f"snapshot chain head is unusable: {exc}") from None
     engine.sessions.restore(list(state.sessions))
     engine.timers.restore([tuple(item) for item in state.timers])
-    engine.chain.index = state.log_index
-    engine.chain.head = state.chain_head
+    engine.chain = chain
     engine.applied_index = state.log_index
     engine.last_timestamp_ns = state.timestamp_ns
     return {m.name: m.state for m in state.modules}

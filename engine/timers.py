@@ -32,7 +32,15 @@ class TimerQueue:
         return len(self._deadlines)
 
     def schedule(self, module: str, timer_id: int, deadline_ns: int) -> None:
-        """Set (or move) a timer. O(log n)."""
+        """Set (or move) a timer. O(log n).
+
+        ``timer_id`` and ``deadline_ns`` must be integers: a float deadline would put a float
+        in the replicated state and a snapshot that no longer restores.
+        """
+        if (not (isinstance(timer_id, int) and isinstance(deadline_ns, int))
+                or isinstance(timer_id, bool) or isinstance(deadline_ns, bool)):
+            raise TypeError(f"timer_id and deadline_ns must be ints, got {timer_id!r} and "
+                            f"{deadline_ns!r} from {module!r}")
         key = (module, timer_id)
         if key not in self._deadlines and len(self._deadlines) >= self.timers_max:
             raise TimerLimitReached(f"timers_max={self.timers_max} reached by {module!r}")
@@ -65,7 +73,12 @@ class TimerQueue:
             self._drop_stale_head()
             if not heap or heap[0][0] > deadline_ns:
                 return due
-            due.append(heapq.heappop(heap))
+            item = heapq.heappop(heap)
+            # A timer moved away and back leaves equal copies in the heap, which pop one
+            # after the other; keep one, or a callback that sets the timer again at the same
+            # deadline would see it fire a second time in this entry.
+            if not due or due[-1] != item:
+                due.append(item)
 
     def claim(self, item: tuple[int, str, int]) -> bool:
         """Remove a popped timer if it is still live with that deadline; True if so."""
@@ -98,6 +111,12 @@ class TimerQueue:
             self._heap = self.items()
 
     def _check(self) -> None:
-        """Assert the invariants (for tests)."""
-        live = [item for item in self._heap if self.is_live(item[1], item[2], item[0])]
+        """Assert the invariants (for tests), outside ``pop_due``/``claim`` pairs."""
+        heap = self._heap
+        for child in range(1, len(heap)):
+            assert heap[(child - 1) // 2] <= heap[child], f"heap order broken at {child}"
+        live = [item for item in heap if self.is_live(item[1], item[2], item[0])]
         assert sorted(dict.fromkeys(live)) == self.items(), "heap and deadlines disagree"
+        assert len(self._deadlines) <= self.timers_max, "more live timers than timers_max"
+        # only ``schedule`` grows the heap, and it compacts past 2 * live + 64
+        assert len(heap) <= 2 * self.timers_max + 65, "stale heap items grow without bound"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-class ProposalDropped(Exception):  # noqa: N818 -- etcd's name; it is an outcome, not a bug
+class ProposalDropped(Exception):
     """A proposal was refused: this node is not the leader, a leadership transfer or a
     membership change is in progress, or a limit was reached. The caller may retry
     elsewhere or later; nothing was appended."""

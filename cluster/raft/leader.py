@@ -26,9 +26,7 @@ MT = MessageType
 
 def propose(r: Raft, kind: EntryKind, payload: bytes, timestamp_ns: int | None) -> LogEntry:
     """Append one entry of this term and start replicating it; return it."""
-    from .raft import Role
-
-    if r.role != Role.LEADER:
+    if not r.is_leader():
         raise ProposalDropped(f"node {r.id} is not the leader (leader: {r.lead})")
     if r.lead_transferee != NONE:
         raise ProposalDropped(f"leadership is being transferred to {r.lead_transferee}")

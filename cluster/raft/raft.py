@@ -83,14 +83,16 @@ class Raft:
                              f"{self.log.committed}")
         for entry in self.log.slice(self.log.applied + 1, applied + 1, 1 << 62):
             if entry.kind == EntryKind.CONFIG_CHANGE:
-                self.tracker.apply_change(decode_conf_change(entry),
-                                          self.log.last_index() + 1)
+                self.tracker.apply_change(decode_conf_change(entry), self.log.last_index())
         self.log.applied_to(applied)
 
     # -- state ---------------------------------------------------------------------------
 
     def hard_state(self) -> HardState:
         return HardState(self.term, self.vote, self.log.committed)
+
+    def is_leader(self) -> bool:
+        return self.role == Role.LEADER
 
     def promotable(self) -> bool:
         """Whether this node may campaign: a voter with no snapshot waiting to persist."""
@@ -362,14 +364,17 @@ class Raft:
         Called when the application has applied the CONFIG_CHANGE entry (``advance``), so
         the membership always matches the applied index and a snapshot taken there.
         """
-        self.tracker.apply_change(change, self.log.last_index() + 1)
+        self.tracker.apply_change(change, self.log.last_index())
         if self.role != Role.LEADER:
             return
         if self.lead_transferee not in self.tracker.progress:
             self.lead_transferee = NONE
-        leader.after_conf_change(self)
-        if not self.tracker.is_voter(self.id):
-            self.become_follower(self.term, NONE)  # removed: tell the others, then go
+        if self.tracker.is_voter(self.id):
+            leader.after_conf_change(self)
+        else:
+            leader.maybe_commit(self)
+            leader.broadcast_append(self)  # tell the others the commit, then step down
+            self.become_follower(self.term, NONE)
 
     def propose_conf_change(self, change: ConfigChange, timestamp_ns: int | None) -> LogEntry:
         if self.role != Role.LEADER:

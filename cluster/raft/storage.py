@@ -13,6 +13,7 @@ snapshot index and every stored entry.
 
 from __future__ import annotations
 
+import itertools
 from typing import Protocol
 
 from venue.codecs import LogEntry
@@ -135,7 +136,7 @@ class MemoryStorage:
         compaction point are ignored. O(len(entries) + truncated)."""
         if not entries:
             return
-        for before, after in zip(entries, entries[1:], strict=False):
+        for before, after in itertools.pairwise(entries):
             if after.index != before.index + 1:
                 raise ValueError(f"entries not consecutive: {before.index} then {after.index}")
         first = entries[0].index

@@ -24,6 +24,25 @@ class ConfChangeType(enum.IntEnum):
     REMOVE = 3
 
 
+def next_conf_state(conf_state: ConfState, change: ConfigChange) -> ConfState:
+    """The membership after applying ``change`` to ``conf_state``: a pure function, so the
+    node loop can fold CONFIG_CHANGE entries to know the membership at any index (a
+    snapshot must carry the membership as of its own index).
+
+    >>> next_conf_state(ConfState((1, 2), (3,)), ConfigChange(1, 3))
+    ConfState(voters=(1, 2, 3), learners=())
+    """
+    voters = [node for node in conf_state.voters if node != change.node_id]
+    learners = [node for node in conf_state.learners if node != change.node_id]
+    if change.change == ConfChangeType.ADD_VOTER:
+        voters.append(change.node_id)
+    elif change.change == ConfChangeType.ADD_LEARNER:
+        learners.append(change.node_id)
+    elif change.change != ConfChangeType.REMOVE:
+        raise ValueError(f"unknown ConfigChange.change {change.change}")
+    return ConfState(tuple(sorted(voters)), tuple(sorted(learners)))
+
+
 class ProgressTracker:
     """Voters, learners, their :class:`Progress`, and the votes of the current election.
 
@@ -68,34 +87,23 @@ class ProgressTracker:
     def ids_of(conf_state: ConfState) -> list[int]:
         return sorted([*conf_state.voters, *conf_state.learners])
 
-    def apply_change(self, change: ConfigChange, next_index: int) -> None:
+    def apply_change(self, change: ConfigChange, last_index: int) -> None:
         """Apply one single-server change. Idempotent: adding a member twice or removing a
-        non-member changes nothing."""
+        non-member changes nothing. A new member's ``next`` is ``last_index`` (not one past
+        it), so the leader's first probe carries an entry and goes out at once."""
+        conf_state = next_conf_state(self.conf_state(), change)
+        self.voters = list(conf_state.voters)
+        self.learners = list(conf_state.learners)
         node_id = change.node_id
-        kind = ConfChangeType(change.change)
-        if kind == ConfChangeType.REMOVE:
-            self._drop(node_id)
+        if node_id not in self.voters and node_id not in self.learners:
             self.progress.pop(node_id, None)
             return
-        wanted, other = ((self.voters, self.learners) if kind == ConfChangeType.ADD_VOTER
-                         else (self.learners, self.voters))
-        if node_id in other:
-            other.remove(node_id)
-        if node_id not in wanted:
-            wanted.append(node_id)
-            wanted.sort()
         progress = self.progress.get(node_id)
         if progress is None:
-            progress = Progress(next_index, self.inflight_messages_max)
+            progress = Progress(max(last_index, 1), self.inflight_messages_max)
             progress.recent_active = True  # do not fail check-quorum before it answers
             self.progress[node_id] = progress
-        progress.is_learner = kind == ConfChangeType.ADD_LEARNER
-
-    def _drop(self, node_id: int) -> None:
-        if node_id in self.voters:
-            self.voters.remove(node_id)
-        if node_id in self.learners:
-            self.learners.remove(node_id)
+        progress.is_learner = node_id in self.learners
 
     def committed(self) -> int:
         """Largest index a majority of voters has acknowledged."""

@@ -5,6 +5,7 @@ example of the contract."""
 from __future__ import annotations
 
 import msgspec
+
 from venue.codecs import Command, Event
 
 from ..context import ApplyContext

@@ -12,6 +12,7 @@ The session id is the log index of the SESSION_OPEN entry, identical on every no
 from __future__ import annotations
 
 import msgspec
+
 from venue.codecs import RejectReason, SessionCloseReason
 from venue.codecs.events import SessionClosed, SessionOpened, SessionRejected
 
@@ -59,6 +60,9 @@ class ClientSessions:
             return REFUSED, SessionRejected(session_id, client_seq,
                                             RejectReason.UNKNOWN_SESSION)
         last = state.last_client_seq
+        if client_seq < 1:
+            return REFUSED, SessionRejected(session_id, client_seq, RejectReason.INVALID_FIELD,
+                                            last + 1)
         if client_seq == last + 1:
             state.last_client_seq = client_seq
             return APPLY, None
@@ -69,6 +73,11 @@ class ClientSessions:
 
     def is_open(self, session_id: int) -> bool:
         return session_id in self._sessions
+
+    def principal(self, session_id: int) -> str:
+        """Query: who opened the session ("" if it is not open). O(1)."""
+        state = self._sessions.get(session_id)
+        return state.principal if state is not None else ""
 
     def last_client_seq(self, session_id: int) -> int:
         """Query: the last applied sequence number of an open session (0 if unknown)."""

@@ -126,3 +126,30 @@ def test_a_module_bug_halts_the_node_and_keeps_only_whole_entries(tmp_path: Path
     with DataStore(tmp_path, readonly=True) as store:
         engine = recover(store, load_modules(store.module_specs), to_index=2)
     assert engine.chain.head == good_head
+
+
+def test_engine_limits_are_fixed_at_creation_and_used_by_every_replay(tmp_path: Path) -> None:
+    with SingleNode(tmp_path, [COUNTER], engine_options={"sessions_max": 1},
+                    clock=SteppingClock()) as node:
+        node.open_session("first")
+        with pytest.raises(RuntimeError, match="LIMIT_REACHED"):
+            node.open_session("second")
+        head = node.engine.chain.head
+    with DataStore(tmp_path, readonly=True) as store:
+        assert store.engine_options == {"sessions_max": 1}
+        engine = recover(store, load_modules(store.module_specs), use_snapshot=False)
+    assert engine.sessions.sessions_max == 1
+    assert engine.chain.head == head
+
+
+def test_module_options_are_recorded_and_used_by_every_replay(tmp_path: Path) -> None:
+    stepped = "tests.cluster.faulty:SteppedCounterModule"
+    with SingleNode(tmp_path, [stepped], module_options={stepped: {"step": 10}},
+                    clock=SteppingClock()) as node:
+        run_some(node, 3)
+        assert node.engine.module("counter").value(0) == 10
+        head = node.engine.chain.head
+    with DataStore(tmp_path, readonly=True) as store:
+        assert store.module_options == {stepped: {"step": 10}}
+        engine = recover(store, store.load_modules(), use_snapshot=False)
+    assert engine.chain.head == head

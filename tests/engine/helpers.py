@@ -239,16 +239,28 @@ class Undeclared(Event, tag=1929):
     """An event type that no module lists in ``emits``."""
 
 
+class Jumbled(Event, tag=1928):
+    """Declared, but emitted with a field that does not encode."""
+
+    value: int
+
+
 class EmitUndeclared(Command, tag=1929):
-    what: int  # 1: an undeclared event type, 2: something that is not an event
+    what: int  # 1: an undeclared event type, 2: not an event, 3: an event that won't encode
 
 
 class SloppyModule(Module):
     name = "sloppy"
     handles = (EmitUndeclared,)
+    emits = (Jumbled,)
 
     def on_command(self, ctx: ApplyContext, command: EmitUndeclared) -> None:
-        ctx.emit(Undeclared() if command.what == 1 else {"not": "an event"})  # type: ignore
+        if command.what == 1:
+            ctx.emit(Undeclared())
+        elif command.what == 2:
+            ctx.emit({"not": "an event"})  # type: ignore[arg-type]
+        else:
+            ctx.emit(Jumbled(object()))  # type: ignore[arg-type]
 
 
 # -- queries and recording -----------------------------------------------------------------

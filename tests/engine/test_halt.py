@@ -24,6 +24,15 @@ from .helpers import (
 )
 
 
+class StartsWith(str):
+    """Equal to any string that starts with it (for messages holding an object's address)."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, str) and other.startswith(str(self))
+
+    __hash__ = str.__hash__
+
+
 class Scenario(NamedTuple):
     modules: Callable[[], list[Module]]
     entries: list[LogEntry]  # the last one makes a module raise
@@ -86,8 +95,18 @@ def emitting_something_that_is_not_an_event() -> Scenario:
                     "sloppy", EmitUndeclared(2), "emitted dict")
 
 
+def emitting_an_event_that_does_not_encode() -> Scenario:
+    log = LogBuilder()
+    session = _prefix(log)
+    log.batch((session, 4, Increment(1)), (session, 5, EmitUndeclared(3)))
+    return Scenario(lambda: [CounterModule(), ExplodingModule(), SloppyModule()], log.entries,
+                    "sloppy", StartsWith("encoding Jumbled(value=<object object at "),
+                    "TypeError")
+
+
 SCENARIOS = [in_a_command_in_the_middle_of_a_batch, in_a_timer, in_a_session_open,
-             emitting_an_undeclared_event_type, emitting_something_that_is_not_an_event]
+             emitting_an_undeclared_event_type, emitting_something_that_is_not_an_event,
+             emitting_an_event_that_does_not_encode]
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda f: f.__name__)
@@ -161,3 +180,31 @@ def test_an_entry_out_of_order_is_refused_without_halting() -> None:
     assert engine.halted is None
     engine.apply(log.entries[0])
     assert engine.apply(log.entries[1]).index == 2
+
+
+def test_an_exception_in_the_engine_itself_also_halts_all_or_nothing(monkeypatch) -> None:
+    """A bug in engine code after a module applied (here: the session check of the second
+    command) must halt too, not leave a half-applied entry behind a usable engine."""
+    engine = Engine([CounterModule()])
+    log = LogBuilder()
+    session = log.open()
+    engine.apply(log.entries[0])
+    head = engine.chain.head
+    real_check = engine.sessions.check
+    calls = []
+
+    def check_that_breaks(session_id: int, client_seq: int):
+        calls.append(client_seq)
+        if len(calls) == 2:
+            raise ZeroDivisionError("bug in the session table")
+        return real_check(session_id, client_seq)
+
+    monkeypatch.setattr(engine.sessions, "check", check_that_breaks)
+    with pytest.raises(EngineHalted) as caught:
+        engine.apply(log.batch((session, 1, Increment(1)), (session, 2, Increment(1))))
+    assert (caught.value.module, caught.value.command) == ("engine", "COMMAND_BATCH")
+    assert "ZeroDivisionError: bug in the session table" in caught.value.traceback_text
+    assert engine.modules["counter"].value(1) == 1, "the first command had applied"
+    assert (engine.chain.head, engine.applied_index) == (head, 1)
+    with pytest.raises(EngineHalted):
+        engine.take_snapshot()

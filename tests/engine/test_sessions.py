@@ -26,14 +26,25 @@ def test_a_duplicate_is_dropped_without_events_or_state_change() -> None:
     engine, log, session = _engine_with_session()
     engine.apply(log.batch((session, 1, Increment(1)), (session, 2, Increment(1))))
     before = read_snapshot(engine.take_snapshot())
-    applied = engine.apply(log.batch((session, 2, Increment(1)), (session, 1, Increment(1)),
-                                     (session, 0, Increment(1))))
+    applied = engine.apply(log.batch((session, 2, Increment(1)), (session, 1, Increment(1))))
     assert applied.outcomes == []
     after = read_snapshot(engine.take_snapshot())
     assert (after.sessions, after.timers, after.modules) == (
         before.sessions, before.timers, before.modules)
     assert engine.module("counter").value(1) == 2
     assert applied.chain_hash != before.chain_head, "the entry is still chained (no events)"
+
+
+def test_a_sequence_number_below_one_is_refused_as_invalid() -> None:
+    engine, log, session = _engine_with_session()
+    engine.apply(log.batch((session, 1, Increment(1))))
+    applied = engine.apply(log.batch((session, 0, Increment(1)), (session, -4, Increment(1))))
+    assert [outcome.events for outcome in applied.outcomes] == [
+        [SessionRejected(session, 0, RejectReason.INVALID_FIELD, 2)],
+        [SessionRejected(session, -4, RejectReason.INVALID_FIELD, 2)],
+    ]
+    assert engine.module("counter").value(1) == 1
+    assert engine.sessions.last_client_seq(session) == 1
 
 
 def test_a_gap_is_refused_with_the_expected_sequence_and_not_applied() -> None:
@@ -113,6 +124,8 @@ def _model(batches: list[list[tuple[int, int]]], session_ids: list[int], closed_
             is_open = session in last and not (choice == 1 and number > closed_after)
             if not is_open:
                 happened.append((session, seq, "unknown"))
+            elif seq < 1:
+                happened.append((session, seq, f"invalid:{last[session] + 1}"))
             elif seq == last[session] + 1:
                 last[session] = seq
                 happened.append((session, seq, "applied"))
@@ -144,6 +157,9 @@ def test_random_streams_apply_each_command_at_most_once_and_in_order(
                 happened.append((outcome.session_id, outcome.client_seq, "applied"))
             elif event.reason == RejectReason.UNKNOWN_SESSION:
                 happened.append((outcome.session_id, outcome.client_seq, "unknown"))
+            elif event.reason == RejectReason.INVALID_FIELD:
+                happened.append((outcome.session_id, outcome.client_seq,
+                                 f"invalid:{event.expected_client_seq}"))
             else:
                 assert event.reason == RejectReason.SESSION_SEQUENCE_GAP
                 happened.append((outcome.session_id, outcome.client_seq,
