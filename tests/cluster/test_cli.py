@@ -118,3 +118,16 @@ def test_tail_follow_prints_entries_appended_later(data_dir: Path) -> None:
         follower.kill()
         follower.wait(timeout=10)
     assert any("s1#12 Increment(key=42)" in line for line in seen)
+
+
+def test_demo_runs_the_scripted_session_and_verifies_the_chain(tmp_path: Path, capsys) -> None:
+    assert main(["demo", "--data-dir", str(tmp_path / "demo")]) == 0
+    out = capsys.readouterr().out
+    assert "-> InstrumentAdded(instrument_id=1, symbol='BTC-USD'" in out
+    assert "reason=DUPLICATE_INSTRUMENT" in out
+    assert "status=HALTED" in out and "reason=INVALID_STATE_TRANSITION" in out
+    resend = out.split("not applied twice")[1].split("==")[0]
+    assert "s1#1 AddInstrument" in resend and "->" not in resend
+    assert "(identical)" in out
+    assert main(["replay", str(tmp_path / "demo"), "--no-progress"]) == 0
+    assert "refdata: instruments=2 open=1 halted=0 closed=1" in capsys.readouterr().out
