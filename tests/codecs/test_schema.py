@@ -115,6 +115,23 @@ def test_venue_diagnostic_types_join_in_the_900_range() -> None:
     assert schema.events[900] is Incremented
 
 
+class VenueDiagnostic(Event, tag=950):
+    __module__ = "venue.engine.modules.diagnostic"  # as if shipped inside venue's engine
+    value: int
+
+
+class PluginInVenueNamespace(Event, tag=950):
+    __module__ = "venue.contrib.quotes"  # not one of venue's own packages
+    value: int
+
+
+def test_diagnostic_range_is_open_only_to_venues_own_packages() -> None:
+    assert Schema(events=[VenueDiagnostic]).events[950] is VenueDiagnostic
+    refused = r"venue\.contrib\.quotes\.PluginInVenueNamespace has tag 950"
+    with pytest.raises(SchemaError, match=refused):
+        Schema(events=[PluginInVenueNamespace])
+
+
 # -- refused plugin types ------------------------------------------------------------------
 
 
