@@ -83,7 +83,7 @@ def _run(path: Path, keep: bool) -> int:
             print(f"\n== {title}")
             _print_applied(node, node.submit(session, commands))
         print("\n== resend client_seq 1 (as a client does after a failover): not applied twice")
-        resend = ClientCommand(session, 1, msgspec.Raw(msgspec.msgpack.encode(_script()[0][1][0])))
+        resend = ClientCommand(session, 1, msgspec.msgpack.encode(_script()[0][1][0]))
         _print_applied(node, node.append([CommandBatch([resend])]))
         snapshot = node.take_snapshot()
         print(f"\n== snapshot written: {snapshot.name}")

@@ -115,7 +115,7 @@ class SingleNode:
             batch = []
             for command in chunk:
                 batch.append(ClientCommand(session_id, seq,
-                                           msgspec.Raw(self._encoder.encode(command))))
+                                           self._encoder.encode(command)))
                 seq += 1
             batches.append(CommandBatch(batch))
         self._next_seq[session_id] = seq

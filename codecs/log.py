@@ -21,12 +21,14 @@ class LogEntry(msgspec.Struct, frozen=True, array_like=True):
 
 
 class ClientCommand(msgspec.Struct, frozen=True, array_like=True):
-    """One command from a client session. ``command`` holds the encoded command: the
-    sequencer forwards it untouched and the engine decodes it with the node's schema."""
+    """One command from a client session. ``command`` holds the encoded command as opaque
+    bytes: the sequencer forwards what the client sent without decoding it, and the engine
+    decodes it with the node's schema. Being a msgpack bin field, bad bytes from a client can
+    only make that one command undecodable (a reject), never the batch around it."""
 
     session_id: int
     client_seq: int
-    command: msgspec.Raw
+    command: bytes
 
 
 class CommandBatch(msgspec.Struct, frozen=True, array_like=True):

@@ -90,14 +90,14 @@ class Schema:
             list[tuple[int, int, list[event_union]]]
         )
 
-    def decode_command(self, data: bytes | msgspec.Raw) -> Command:
+    def decode_command(self, data: bytes) -> Command:
         """Decode one command; raise ``DecodeError`` naming the problem on bad bytes."""
         try:
             return self._command_decoder.decode(data)
         except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError) as exc:
             raise DecodeError(f"bad command: {exc}") from None
 
-    def decode_event(self, data: bytes | msgspec.Raw) -> Event:
+    def decode_event(self, data: bytes) -> Event:
         try:
             return self._event_decoder.decode(data)
         except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError) as exc:

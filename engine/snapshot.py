@@ -83,7 +83,7 @@ def read_snapshot(data: bytes) -> EngineState:
         raise SnapshotError("snapshot checksum mismatch: the file is corrupt")
     try:
         return _decoder.decode(data[_HEADER_SIZE_BYTES:body_end])
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError) as exc:
         raise SnapshotError(f"snapshot body does not decode: {exc}") from None
 
 

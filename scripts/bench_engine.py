@@ -58,7 +58,7 @@ def build_workload(commands: int, batch: int, sessions: int, seed: int) -> list[
             session = rng.randint(1, sessions)
             command = Increment(rng.randrange(10_000), rng.randint(1, 9))
             rows.append(ClientCommand(session, next_seq[session],
-                                      msgspec.Raw(encoder.encode(command))))
+                                      encoder.encode(command)))
             next_seq[session] += 1
         index += 1
         timestamp_ns += 1_000

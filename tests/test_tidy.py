@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+import doctest
+import importlib
 import shutil
 import subprocess
 import sys
@@ -34,3 +37,32 @@ def test_readme_opens_with_the_two_commands() -> None:
     assert commands[0] == "pip install -e . && venue demo"
     assert commands[1].startswith('pip install -e ".[test]"')
     assert "pytest" in commands[1]
+
+
+def _python_sources() -> list[Path]:
+    return sorted(path for folder in SOURCE_DIRS for path in (ROOT / folder).rglob("*.py"))
+
+
+def test_functions_stay_under_70_lines() -> None:
+    long_functions = []
+    for path in _python_sources():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and (
+                    node.end_lineno - node.lineno + 1 > 70):
+                long_functions.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}")
+    assert long_functions == []
+
+
+def test_docstring_examples_run() -> None:
+    """Every doctest in the package (complexity notes and examples stay true)."""
+    failed = []
+    for path in _python_sources():
+        relative = path.relative_to(ROOT).with_suffix("")
+        parts = ["venue", *relative.parts]
+        if parts[-1] == "__init__":
+            parts.pop()
+        module = importlib.import_module(".".join(parts))
+        result = doctest.testmod(module)
+        if result.failed:
+            failed.append(".".join(parts))
+    assert failed == []

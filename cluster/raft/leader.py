@@ -30,7 +30,7 @@ def propose(r: Raft, kind: EntryKind, payload: bytes, timestamp_ns: int | None) 
         raise ProposalDropped(f"node {r.id} is not the leader (leader: {r.lead})")
     if r.lead_transferee != NONE:
         raise ProposalDropped(f"leadership is being transferred to {r.lead_transferee}")
-    if r.id not in r.tracker.progress:
+    if not r.tracker.is_voter(r.id):
         raise ProposalDropped(f"node {r.id} was removed from the cluster")
     timestamp_ns = r.last_timestamp_ns() if timestamp_ns is None else timestamp_ns
     entry = append_entries(r, [(kind, payload, timestamp_ns)])[0]
@@ -190,6 +190,15 @@ def transfer_leader(r: Raft, transferee: int) -> None:
         r.send(MT.TIMEOUT_NOW, transferee)
     else:
         send_append(r, transferee)
+
+
+def hand_over(r: Raft) -> None:
+    """A leader that is no longer a voter transfers leadership to the voter with the
+    longest log (lowest id on ties)."""
+    if r.lead_transferee != NONE or not r.tracker.voters:
+        return
+    best = max(r.tracker.voters, key=lambda node: (r.tracker.progress[node].match, -node))
+    transfer_leader(r, best)
 
 
 def after_conf_change(r: Raft) -> None:

@@ -23,9 +23,10 @@ from venue.codecs import ConfigChange, EntryKind, LogEntry
 from . import leader
 from .config import Config
 from .errors import ReadyOrderError
+from .membership import apply_conf_change, decode_conf_change, propose_conf_change
 from .messages import NONE, ConfState, HardState, Message, MessageType, Snapshot
 from .progress import ProgressState
-from .raft import CampaignKind, Raft, Role, decode_conf_change
+from .raft import CampaignKind, Raft, Role
 from .storage import Storage
 from .tracker import ConfChangeType
 
@@ -145,7 +146,7 @@ class RawNode:
                              f"use 1 (add voter), 2 (add learner) or 3 (remove)")
         if change.node_id < 1:
             raise ValueError(f"ConfigChange.node_id must be >= 1, got {change.node_id}")
-        return self._raft.propose_conf_change(change, timestamp_ns)
+        return propose_conf_change(self._raft, change, timestamp_ns)
 
     def transfer_leader(self, to: int) -> None:
         """Ask the leader to hand leadership to ``to`` (forwarded if we are a follower)."""
@@ -220,7 +221,7 @@ class RawNode:
         if ready.committed_entries:
             for entry in ready.committed_entries:
                 if entry.kind == EntryKind.CONFIG_CHANGE:
-                    r.apply_conf_change(decode_conf_change(entry))
+                    apply_conf_change(r, decode_conf_change(entry))
             r.log.applied_to(ready.committed_entries[-1].index)
             leader.reduce_uncommitted_size(r, ready.committed_entries)
 

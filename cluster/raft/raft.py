@@ -12,16 +12,15 @@ from random import Random
 
 import msgspec
 
-from venue.codecs import ConfigChange, EntryKind, LogEntry
+from venue.codecs import EntryKind
 
-from . import leader
+from . import leader, membership
 from .config import Config
-from .errors import ProposalDropped
 from .log import RaftLog
 from .messages import NONE, HardState, Message, MessageType, Snapshot
 from .quorum import VoteResult
 from .storage import Storage
-from .tracker import ConfChangeType, ProgressTracker
+from .tracker import ProgressTracker
 
 MT = MessageType
 
@@ -48,6 +47,10 @@ class Raft:
         self.rng = rng
         self.log = RaftLog(storage, config.committed_size_per_ready_bytes_max)
         hard_state, conf_state = storage.initial_state()
+        if storage.first_index() == 1 and (conf_state.voters or conf_state.learners):
+            raise ValueError("membership at index 0 would be invisible to nodes that join "
+                             "later: bootstrap from a snapshot at index >= 1 "
+                             "(storage.bootstrap_snapshot)")
         self.tracker = ProgressTracker(config.inflight_messages_max)
         self.tracker.restore(conf_state, self.log.last_index() + 1)
         self.term = 0
@@ -66,6 +69,8 @@ class Raft:
         self.become_follower(self.term, NONE)
 
     def _load_hard_state(self, hard_state: HardState) -> None:
+        if hard_state == HardState():
+            return  # never persisted one: a new node
         if not self.log.committed <= hard_state.commit <= self.log.last_index():
             raise ValueError(f"stored commit {hard_state.commit} is outside the stored log "
                              f"[{self.log.committed}, {self.log.last_index()}]")
@@ -83,7 +88,8 @@ class Raft:
                              f"{self.log.committed}")
         for entry in self.log.slice(self.log.applied + 1, applied + 1, 1 << 62):
             if entry.kind == EntryKind.CONFIG_CHANGE:
-                self.tracker.apply_change(decode_conf_change(entry), self.log.last_index())
+                self.tracker.apply_change(membership.decode_conf_change(entry),
+                                          self.log.last_index())
         self.log.applied_to(applied)
 
     # -- state ---------------------------------------------------------------------------
@@ -152,10 +158,10 @@ class Raft:
         own = self.tracker.progress[self.id]
         own.become_replicate()
         own.recent_active = True
-        # No membership change until this term's first entry is applied: that rules out
-        # two concurrent single-server changes across a leader change (Ongaro's fix).
-        self.pending_conf_index = self.log.last_index()
         leader.append_entries(self, [(EntryKind.NOOP, NOOP_PAYLOAD, self.last_timestamp_ns())])
+        # No membership change until this term's NOOP is applied: that rules out two
+        # concurrent single-server changes across a leader change (Ongaro's fix).
+        self.pending_conf_index = self.log.last_index()
 
     def last_timestamp_ns(self) -> int:
         """Timestamp of the last entry, so entries the core adds never go back in time."""
@@ -187,6 +193,8 @@ class Raft:
                 self.become_follower(self.term, NONE)
                 return
             self.lead_transferee = NONE  # a transfer not done in an election timeout failed
+            if not self.tracker.is_voter(self.id):
+                leader.hand_over(self)  # removed: try again
         if self.heartbeat_elapsed >= self.config.heartbeat_interval_ticks:
             self.heartbeat_elapsed = 0
             leader.broadcast_heartbeat(self)
@@ -356,59 +364,5 @@ class Raft:
         self.tracker.restore(snapshot.metadata.conf_state, self.log.last_index() + 1)
         return True
 
-    # -- membership ----------------------------------------------------------------------
-
-    def apply_conf_change(self, change: ConfigChange) -> None:
-        """Make a committed membership change take effect on this node.
-
-        Called when the application has applied the CONFIG_CHANGE entry (``advance``), so
-        the membership always matches the applied index and a snapshot taken there.
-        """
-        self.tracker.apply_change(change, self.log.last_index())
-        if self.role != Role.LEADER:
-            return
-        if self.lead_transferee not in self.tracker.progress:
-            self.lead_transferee = NONE
-        if self.tracker.is_voter(self.id):
-            leader.after_conf_change(self)
-        else:
-            leader.maybe_commit(self)
-            leader.broadcast_append(self)  # tell the others the commit, then step down
-            self.become_follower(self.term, NONE)
-
-    def propose_conf_change(self, change: ConfigChange, timestamp_ns: int | None) -> LogEntry:
-        if self.role != Role.LEADER:
-            raise ProposalDropped(f"node {self.id} is not the leader (leader: {self.lead})")
-        if self.pending_conf_index > self.log.applied:
-            raise ProposalDropped("a membership change is already in progress (one at a time)")
-        reason = conf_change_refusal(self.tracker, change, self.id)
-        if reason:
-            raise ProposalDropped(reason)
-        payload = msgspec.msgpack.encode(change)
-        entry = leader.propose(self, EntryKind.CONFIG_CHANGE, payload, timestamp_ns)
-        self.pending_conf_index = entry.index
-        return entry
-
 
 NOOP_PAYLOAD = b"\x90"  # msgpack of the empty array-like struct ``NoOp()``
-
-
-def decode_conf_change(entry: LogEntry) -> ConfigChange:
-    return msgspec.msgpack.decode(entry.payload, type=ConfigChange)
-
-
-def conf_change_refusal(tracker: ProgressTracker, change: ConfigChange, self_id: int) -> str:
-    """Why ``change`` makes no sense against the current membership, or ''."""
-    node_id = change.node_id
-    if change.change == ConfChangeType.ADD_VOTER and tracker.is_voter(node_id):
-        return f"node {node_id} is already a voter"
-    if change.change == ConfChangeType.ADD_LEARNER and tracker.is_learner(node_id):
-        return f"node {node_id} is already a learner"
-    if change.change == ConfChangeType.ADD_LEARNER and node_id == self_id:
-        return "the leader cannot demote itself: transfer leadership first"
-    if change.change == ConfChangeType.REMOVE:
-        if node_id not in tracker.progress:
-            return f"node {node_id} is not a member"
-        if tracker.voters == [node_id]:
-            return f"node {node_id} is the last voter"
-    return ""

@@ -69,24 +69,46 @@ class Storage(Protocol):
         ...
 
 
+BOOTSTRAP_INDEX = 1
+BOOTSTRAP_TERM = 1
+
+
+def bootstrap_snapshot(conf_state: ConfState, data: bytes = b"") -> Snapshot:
+    """The snapshot every founding member of a new cluster starts from: index 1, term 1,
+    naming the initial members; ``data`` is the application's initial state (empty bytes
+    for "fresh").
+
+    Membership lives in snapshots and CONFIG_CHANGE entries only, so it must never predate
+    the log: starting at index 1 (not 0) means the log proper begins at index 2, and a node
+    that joins later with empty storage is always sent this (or a later) snapshot first,
+    learning the membership it would otherwise miss.
+    """
+    if not conf_state.voters:
+        raise ValueError("a new cluster needs at least one voter")
+    return Snapshot(SnapshotMetadata(BOOTSTRAP_INDEX, BOOTSTRAP_TERM, conf_state), data)
+
+
 class MemoryStorage:
     """:class:`Storage` in a Python list, with the write methods a node loop uses.
 
-    Construct with ``conf_state`` to bootstrap a new cluster (a snapshot at index 0 that
-    names the initial members), or ``snapshot`` to start from a snapshot.
+    ``MemoryStorage()`` is an empty node (one that will join an existing cluster);
+    ``MemoryStorage.bootstrap(conf_state)`` a founding member of a new cluster;
+    ``MemoryStorage(snapshot)`` a node starting from a snapshot.
     """
 
-    def __init__(self, conf_state: ConfState | None = None,
-                 snapshot: Snapshot | None = None) -> None:
+    def __init__(self, snapshot: Snapshot | None = None) -> None:
         if snapshot is None:
-            snapshot = Snapshot(SnapshotMetadata(0, 0, conf_state or ConfState()))
-        elif conf_state is not None:
-            raise ValueError("give conf_state or snapshot, not both")
+            snapshot = Snapshot(SnapshotMetadata(0, 0, ConfState()))
         self._hard_state = HardState()
         self._snapshot = snapshot
         self._offset_index = snapshot.index  # compaction point: term known, entry gone
         self._offset_term = snapshot.term
         self._entries: list[LogEntry] = []  # index offset+1 onwards
+
+    @classmethod
+    def bootstrap(cls, conf_state: ConfState, data: bytes = b"") -> MemoryStorage:
+        """A founding member of a new cluster (see :func:`bootstrap_snapshot`)."""
+        return cls(bootstrap_snapshot(conf_state, data))
 
     # -- read side ---------------------------------------------------------------------
 

@@ -26,7 +26,7 @@ Example, through a real engine:
 >>> _ = engine.apply(entry(1, EntryKind.SESSION_OPEN, SessionOpen("operator")))
 >>> add = AddInstrument(1, "BTC-USD", 2, 1, price_decimals=2, quantity_decimals=4,
 ...                     tick_size=50, price_band_bps=500, reference_price=6_500_000)
->>> command = ClientCommand(1, 1, msgspec.Raw(msgspec.msgpack.encode(add)))
+>>> command = ClientCommand(1, 1, msgspec.msgpack.encode(add))
 >>> applied = engine.apply(entry(2, EntryKind.COMMAND_BATCH, CommandBatch([command])))
 >>> applied.outcomes[0].events  # doctest: +ELLIPSIS
 [InstrumentAdded(instrument_id=1, symbol='BTC-USD', ...)]
@@ -286,7 +286,7 @@ class ReferenceDataModule(Module):
             return
         try:
             rows = _state_decoder.decode(snapshot)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError) as exc:
             raise SnapshotError(f"refdata snapshot does not decode: {exc}") from None
         for instrument in rows:
             self._instruments[instrument.instrument_id] = instrument

@@ -164,10 +164,10 @@ EVENTS = [
 ]
 DIAGNOSTICS = [Increment(key=5, amount=3), Incremented(key=5, value=8)]
 CLIENT_COMMAND = ClientCommand(session_id=1_048_576, client_seq=17,
-                               command=msgspec.Raw(ENCODER.encode(DEPOSIT)))
+                               command=ENCODER.encode(DEPOSIT))
 BATCH = CommandBatch(commands=[
     CLIENT_COMMAND,
-    ClientCommand(session_id=1_048_577, client_seq=3, command=msgspec.Raw(ENCODER.encode(CANCEL))),
+    ClientCommand(session_id=1_048_577, client_seq=3, command=ENCODER.encode(CANCEL)),
 ])
 LOG = [
     CLIENT_COMMAND,

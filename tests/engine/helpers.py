@@ -34,7 +34,7 @@ def client_command(session_id: int, client_seq: int, command: Command | bytes
                    ) -> ClientCommand:
     """A client command; ``command`` may be raw (possibly bad) bytes."""
     raw = command if isinstance(command, bytes) else encode(command)
-    return ClientCommand(session_id, client_seq, msgspec.Raw(raw))
+    return ClientCommand(session_id, client_seq, raw)
 
 
 class LogBuilder:

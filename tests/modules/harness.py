@@ -84,7 +84,7 @@ class EngineDriver:
     def submit(self, command: Command) -> list[Event]:
         """Apply ``command`` as the session's next command; the events it produced."""
         self.client_seq += 1
-        raw = msgspec.Raw(msgspec.msgpack.encode(command))
+        raw = msgspec.msgpack.encode(command)
         batch = CommandBatch([ClientCommand(self.session_id, self.client_seq, raw)])
         [outcome] = self.append(EntryKind.COMMAND_BATCH, batch).outcomes
         assert (outcome.session_id, outcome.client_seq) == (self.session_id, self.client_seq)

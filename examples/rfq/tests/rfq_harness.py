@@ -82,7 +82,7 @@ class RfqVenue:
         rows = []
         for command in commands:
             self.client_seq += 1
-            raw = msgspec.Raw(msgspec.msgpack.encode(command))
+            raw = msgspec.msgpack.encode(command)
             rows.append(ClientCommand(self.session_id, self.client_seq, raw))
         return self.entry(EntryKind.COMMAND_BATCH, CommandBatch(rows), at_ns)
 
