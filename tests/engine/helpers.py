@@ -8,20 +8,12 @@ from __future__ import annotations
 import msgspec
 
 from venue.codecs import (
-    ClientCommand,
     Command,
-    CommandBatch,
-    EntryKind,
     Event,
-    LogEntry,
-    NoOp,
-    SessionClose,
-    SessionCloseReason,
-    SessionOpen,
-    TimerFire,
 )
-from venue.engine import ApplyContext, Engine, Module
+from venue.engine import ApplyContext, Module
 from venue.engine.modules.counter import CounterModule
+from venue.engine.testing import LogBuilder, apply_all, client_command  # noqa: F401
 
 _encoder = msgspec.msgpack.Encoder(order="deterministic")
 
@@ -30,61 +22,8 @@ def encode(obj: object) -> bytes:
     return _encoder.encode(obj)
 
 
-def client_command(session_id: int, client_seq: int, command: Command | bytes
-                   ) -> ClientCommand:
-    """A client command; ``command`` may be raw (possibly bad) bytes."""
-    raw = command if isinstance(command, bytes) else encode(command)
-    return ClientCommand(session_id, client_seq, raw)
-
-
-class LogBuilder:
-    """Appends log entries with consecutive indexes and increasing timestamps."""
-
-    def __init__(self, start_ns: int = 1_000_000, step_ns: int = 1_000) -> None:
-        self.entries: list[LogEntry] = []
-        self.now_ns = start_ns
-        self.step_ns = step_ns
-
-    @property
-    def next_index(self) -> int:
-        return len(self.entries) + 1
-
-    def add(self, kind: EntryKind, payload: bytes, at_ns: int | None = None) -> LogEntry:
-        self.now_ns = self.now_ns + self.step_ns if at_ns is None else at_ns
-        entry = LogEntry(self.next_index, 1, self.now_ns, kind, payload)
-        self.entries.append(entry)
-        return entry
-
-    def open(self, principal: str = "alice") -> int:
-        """Append a SESSION_OPEN; return its session id (the entry's index)."""
-        return self.add(EntryKind.SESSION_OPEN, encode(SessionOpen(principal))).index
-
-    def close(self, session_id: int, reason: SessionCloseReason = SessionCloseReason.CLIENT
-              ) -> LogEntry:
-        return self.add(EntryKind.SESSION_CLOSE, encode(SessionClose(session_id, reason)))
-
-    def batch(self, *rows: tuple[int, int, Command | bytes], at_ns: int | None = None
-              ) -> LogEntry:
-        commands = [client_command(session, seq, command) for session, seq, command in rows]
-        return self.add(EntryKind.COMMAND_BATCH, encode(CommandBatch(commands)), at_ns)
-
-    def timer(self, deadline_ns: int | None = None) -> LogEntry:
-        """A TIMER entry firing everything due by ``deadline_ns`` (default: its timestamp)."""
-        at_ns = self.now_ns + self.step_ns
-        due_ns = at_ns if deadline_ns is None else deadline_ns
-        return self.add(EntryKind.TIMER, encode(TimerFire(due_ns)), at_ns)
-
-    def noop(self) -> LogEntry:
-        return self.add(EntryKind.NOOP, encode(NoOp()))
-
-
 def events_of(applied_outcomes: list) -> list:
     return [event for outcome in applied_outcomes for event in outcome.events]
-
-
-def apply_all(engine: Engine, entries: list[LogEntry]) -> list[bytes]:
-    """Apply ``entries`` and return the chain head after each."""
-    return [engine.apply(entry).chain_hash for entry in entries]
 
 
 # -- timers ----------------------------------------------------------------------------------
