@@ -37,7 +37,7 @@ from .lmdbcheck import DataFileError, check_lmdb_file
 DATA_FORMAT = "venue-data/1"
 MAP_SIZE_BYTES_DEFAULT = 64 * 1024**3  # address space only: the file grows as written
 SNAPSHOTS_KEPT_DEFAULT = 3
-_KEY = struct.Struct(">Q")
+KEY = struct.Struct(">Q")
 _CRC = struct.Struct(">I")
 _HASH_BYTES = 16
 
@@ -67,11 +67,13 @@ _entry_decoder = msgspec.msgpack.Decoder(LogEntry)
 _encoder = msgspec.msgpack.Encoder()
 
 
-def _seal(body: bytes) -> bytes:
+def seal(body: bytes) -> bytes:
+    """Prefix ``body`` with its CRC-32."""
     return _CRC.pack(zlib.crc32(body)) + body
 
 
-def _unseal(store: str, index: int, value: bytes) -> bytes:
+def unseal(store: str, index: int, value: bytes) -> bytes:
+    """Check and strip the CRC-32; ``LogCorruptError`` on a mismatch."""
     if len(value) < _CRC.size:
         raise LogCorruptError(store, index, "record shorter than its checksum")
     (crc,) = _CRC.unpack_from(value)
@@ -157,6 +159,19 @@ class DataStore:
     def close(self) -> None:
         self._env.close()
 
+    def begin(self, write: bool = False) -> lmdb.Transaction:
+        """A transaction over every sub-database (for writers that must be atomic across
+        them, such as the Raft storage persisting a Ready)."""
+        return self._env.begin(write=write)
+
+    @property
+    def log_db(self) -> object:
+        return self._log
+
+    @property
+    def meta_db(self) -> object:
+        return self._meta
+
     def __enter__(self) -> DataStore:
         return self
 
@@ -176,7 +191,7 @@ class DataStore:
     def first_index(self) -> int:
         with self._env.begin(db=self._log) as txn:
             cursor = txn.cursor()
-            return _KEY.unpack(cursor.key())[0] if cursor.first() else 0
+            return KEY.unpack(cursor.key())[0] if cursor.first() else 0
 
     def append(self, entries: Sequence[LogEntry]) -> None:
         """Append entries after the last one, in one (synced, in fsync mode) transaction."""
@@ -184,11 +199,11 @@ class DataStore:
             return
         with self._env.begin(write=True, db=self._log) as txn:
             cursor = txn.cursor()
-            expected = _KEY.unpack(cursor.key())[0] + 1 if cursor.last() else entries[0].index
+            expected = KEY.unpack(cursor.key())[0] + 1 if cursor.last() else entries[0].index
             for entry in entries:
                 if entry.index != expected:
                     raise ValueError(f"log append of index {entry.index}, expected {expected}")
-                txn.put(_KEY.pack(entry.index), _seal(_encoder.encode(entry)), append=True)
+                txn.put(KEY.pack(entry.index), seal(_encoder.encode(entry)), append=True)
                 expected += 1
 
     def truncate_from(self, index: int) -> int:
@@ -196,7 +211,7 @@ class DataStore:
         removed = 0
         with self._env.begin(write=True, db=self._log) as txn:
             cursor = txn.cursor()
-            if cursor.set_range(_KEY.pack(index)):
+            if cursor.set_range(KEY.pack(index)):
                 while cursor.delete():
                     removed += 1
         return removed
@@ -206,10 +221,10 @@ class DataStore:
         expected = None
         with self._env.begin(db=self._log) as txn:
             cursor = txn.cursor()
-            if not cursor.set_range(_KEY.pack(lo)):
+            if not cursor.set_range(KEY.pack(lo)):
                 return
             for key, value in cursor:
-                (index,) = _KEY.unpack(key)
+                (index,) = KEY.unpack(key)
                 if hi is not None and index > hi:
                     return
                 if expected is not None and index != expected:
@@ -220,12 +235,12 @@ class DataStore:
 
     def entry(self, index: int) -> LogEntry | None:
         with self._env.begin(db=self._log) as txn:
-            value = txn.get(_KEY.pack(index))
+            value = txn.get(KEY.pack(index))
         return None if value is None else self._decode_entry(index, value)
 
     @staticmethod
     def _decode_entry(index: int, value: bytes) -> LogEntry:
-        body = _unseal("log", index, value)
+        body = unseal("log", index, value)
         try:
             entry = _entry_decoder.decode(body)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
@@ -245,27 +260,27 @@ class DataStore:
             return
         with self._env.begin(write=True, db=self._events) as txn:
             for index, chain_hash, event_bytes in records:
-                txn.put(_KEY.pack(index), _seal(chain_hash + event_bytes))
+                txn.put(KEY.pack(index), seal(chain_hash + event_bytes))
 
     def events(self, lo: int = 1, hi: int | None = None) -> Iterator[StoredEvents]:
         with self._env.begin(db=self._events) as txn:
             cursor = txn.cursor()
-            if not cursor.set_range(_KEY.pack(lo)):
+            if not cursor.set_range(KEY.pack(lo)):
                 return
             for key, value in cursor:
-                (index,) = _KEY.unpack(key)
+                (index,) = KEY.unpack(key)
                 if hi is not None and index > hi:
                     return
                 yield self._decode_events(index, value)
 
     def event_record(self, index: int) -> StoredEvents | None:
         with self._env.begin(db=self._events) as txn:
-            value = txn.get(_KEY.pack(index))
+            value = txn.get(KEY.pack(index))
         return None if value is None else self._decode_events(index, value)
 
     @staticmethod
     def _decode_events(index: int, value: bytes) -> StoredEvents:
-        body = _unseal("events", index, value)
+        body = unseal("events", index, value)
         if len(body) < _HASH_BYTES:
             raise LogCorruptError("events", index, "record shorter than its chain hash")
         return StoredEvents(index, body[:_HASH_BYTES], body[_HASH_BYTES:])
@@ -273,7 +288,7 @@ class DataStore:
     def _last_key(self, db: object) -> int:
         with self._env.begin(db=db) as txn:
             cursor = txn.cursor()
-            return _KEY.unpack(cursor.key())[0] if cursor.last() else 0
+            return KEY.unpack(cursor.key())[0] if cursor.last() else 0
 
     # -- snapshots -----------------------------------------------------------------------
 

@@ -1,0 +1,211 @@
+"""Raft's storage in LMDB: the same contract as ``MemoryStorage``, durable.
+
+It lives in a node's ``DataStore`` (the ``log`` sub-database, checksummed records) and adds,
+in the ``meta`` sub-database, the hard state, the latest snapshot and the compaction point.
+``persist`` writes everything one ``Ready`` hands the node loop (snapshot, entries, hard
+state) in ONE transaction, synced in ``fsync`` mode, before the loop sends any message.
+
+The terms of the stored entries are cached in memory (8 bytes an entry, bounded by
+compaction) because Raft asks for terms far more often than for entries.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+import lmdb
+import msgspec
+
+from venue.codecs import LogEntry
+
+from .raft import (
+    CompactedError,
+    ConfState,
+    HardState,
+    Snapshot,
+    SnapshotMetadata,
+    SnapshotOutOfDateError,
+    UnavailableError,
+)
+from .raft.messages import limit_size
+from .store import KEY, DataStore, LogCorruptError, seal, unseal
+
+_HARD_STATE = b"raft_hard_state"
+_SNAPSHOT = b"raft_snapshot"
+_OFFSET = b"raft_offset"  # (index, term) of the compaction point
+_encoder = msgspec.msgpack.Encoder()
+_entry_decoder = msgspec.msgpack.Decoder(LogEntry)
+
+
+class LmdbRaftStorage:
+    """Durable Raft storage; ``snapshot`` initialises a directory that holds none yet."""
+
+    def __init__(self, store: DataStore, snapshot: Snapshot | None = None) -> None:
+        self.store = store
+        with store.begin() as txn:
+            stored = txn.get(_SNAPSHOT, db=store.meta_db)
+        if stored is None:
+            if store.last_index():
+                raise LogCorruptError("log", store.last_index(), "entries without Raft state")
+            initial = snapshot or Snapshot(SnapshotMetadata(0, 0, ConfState()))
+            with store.begin(write=True) as txn:
+                self._put_snapshot(txn, initial)
+                self._put(txn, _OFFSET, (initial.index, initial.term))
+                self._put(txn, _HARD_STATE, HardState())
+        self._load()
+
+    def _load(self) -> None:
+        meta = self.store.meta_db
+        with self.store.begin() as txn:
+            self._snapshot = msgspec.msgpack.decode(
+                unseal("meta", 0, txn.get(_SNAPSHOT, db=meta)), type=Snapshot)
+            self._offset_index, self._offset_term = msgspec.msgpack.decode(
+                unseal("meta", 0, txn.get(_OFFSET, db=meta)), type=tuple[int, int])
+            self._hard_state = msgspec.msgpack.decode(
+                unseal("meta", 0, txn.get(_HARD_STATE, db=meta)), type=HardState)
+        self._terms = [entry.term for entry in self.store.entries(self._offset_index + 1)]
+
+    def _put(self, txn: lmdb.Transaction, key: bytes, value: object) -> None:
+        txn.put(key, seal(_encoder.encode(value)), db=self.store.meta_db)
+
+    def _put_snapshot(self, txn: lmdb.Transaction, snapshot: Snapshot) -> None:
+        self._put(txn, _SNAPSHOT, snapshot)
+
+    # -- read side -----------------------------------------------------------------------
+
+    def initial_state(self) -> tuple[HardState, ConfState]:
+        return self._hard_state, self._snapshot.metadata.conf_state
+
+    def entries(self, lo: int, hi: int, max_size_bytes: int) -> list[LogEntry]:
+        if lo > hi:
+            raise ValueError(f"invalid range: lo {lo} > hi {hi}")
+        if lo <= self._offset_index:
+            raise CompactedError(f"index {lo} is compacted (first index {self.first_index()})")
+        if hi > self.last_index() + 1:
+            raise UnavailableError(f"index {hi - 1} is beyond last index {self.last_index()}")
+        if lo == hi:
+            return []
+        return limit_size(list(self.store.entries(lo, hi - 1)), max_size_bytes)
+
+    def term(self, index: int) -> int:
+        if index < self._offset_index:
+            raise CompactedError(f"index {index} is compacted (first index {self.first_index()})")
+        if index > self.last_index():
+            raise UnavailableError(f"index {index} is beyond last index {self.last_index()}")
+        if index == self._offset_index:
+            return self._offset_term
+        return self._terms[index - self._offset_index - 1]
+
+    def first_index(self) -> int:
+        return self._offset_index + 1
+
+    def last_index(self) -> int:
+        return self._offset_index + len(self._terms)
+
+    def snapshot(self) -> Snapshot:
+        return self._snapshot
+
+    # -- write side ----------------------------------------------------------------------
+
+    @property
+    def hard_state(self) -> HardState:
+        return self._hard_state
+
+    def persist(self, hard_state: HardState | None, entries: Sequence[LogEntry],
+                snapshot: Snapshot | None = None) -> None:
+        """Everything of one Ready, in one transaction: snapshot, then entries, then hard
+        state. In-memory views change only after the commit succeeded."""
+        if snapshot is not None and snapshot.index <= self._snapshot.index:
+            raise SnapshotOutOfDateError(f"snapshot at {snapshot.index} is not newer than "
+                                         f"the held one at {self._snapshot.index}")
+        offset = (snapshot.index, snapshot.term) if snapshot else (self._offset_index,
+                                                                   self._offset_term)
+        terms = [] if snapshot else self._terms
+        with self.store.begin(write=True) as txn:
+            if snapshot is not None:
+                self._put_snapshot(txn, snapshot)
+                self._put(txn, _OFFSET, offset)
+                self._delete_from(txn, 0)
+            terms = self._append(txn, entries, offset[0], terms)
+            if hard_state is not None:
+                self._put(txn, _HARD_STATE, hard_state)
+        if snapshot is not None:
+            self._snapshot = snapshot
+            self._offset_index, self._offset_term = offset
+        self._terms = terms
+        if hard_state is not None:
+            self._hard_state = hard_state
+
+    def _append(self, txn: lmdb.Transaction, entries: Sequence[LogEntry], offset_index: int,
+                terms: list[int]) -> list[int]:
+        if not entries:
+            return terms
+        for before, after in itertools.pairwise(entries):
+            if after.index != before.index + 1:
+                raise ValueError(f"entries not consecutive: {before.index} then {after.index}")
+        last = offset_index + len(terms)
+        first = entries[0].index
+        if first > last + 1:
+            raise ValueError(f"gap: appending index {first} after last index {last}")
+        entries = [entry for entry in entries if entry.index > offset_index]
+        if not entries:
+            return terms
+        first = entries[0].index
+        if first <= last:
+            self._delete_from(txn, first)
+        kept = terms[:first - offset_index - 1]
+        log = self.store.log_db
+        for entry in entries:
+            txn.put(KEY.pack(entry.index), seal(_encoder.encode(entry)), db=log)
+            kept.append(entry.term)
+        return kept
+
+    def _delete_from(self, txn: lmdb.Transaction, index: int) -> None:
+        cursor = txn.cursor(db=self.store.log_db)
+        if cursor.set_range(KEY.pack(index)):
+            while cursor.delete():
+                pass
+
+    def set_hard_state(self, hard_state: HardState) -> None:
+        self.persist(hard_state, ())
+
+    def append(self, entries: Sequence[LogEntry]) -> None:
+        """Append, discarding a conflicting suffix; entries at or before the compaction
+        point are ignored. O(len(entries) + truncated)."""
+        self.persist(None, entries)
+
+    def apply_snapshot(self, snapshot: Snapshot) -> None:
+        """Replace the whole log with ``snapshot`` (a follower catching up)."""
+        self.persist(None, (), snapshot)
+
+    def create_snapshot(self, index: int, conf_state: ConfState, data: bytes) -> Snapshot:
+        """Record the application's snapshot taken after applying entry ``index``."""
+        if index <= self._snapshot.index:
+            raise SnapshotOutOfDateError(f"snapshot at {index} is not newer than the held "
+                                         f"one at {self._snapshot.index}")
+        if index > self.last_index():
+            raise ValueError(f"snapshot index {index} is beyond last index {self.last_index()}")
+        snapshot = Snapshot(SnapshotMetadata(index, self.term(index), conf_state), data)
+        with self.store.begin(write=True) as txn:
+            self._put_snapshot(txn, snapshot)
+        self._snapshot = snapshot
+        return snapshot
+
+    def compact(self, index: int) -> None:
+        """Discard entries up to and including ``index`` (covered by the snapshot)."""
+        if index <= self._offset_index:
+            raise CompactedError(f"index {index} is already compacted")
+        if index > self._snapshot.index:
+            raise ValueError(f"cannot compact to {index}: the latest snapshot is at "
+                             f"{self._snapshot.index}; take a snapshot first")
+        term = self.term(index)
+        with self.store.begin(write=True) as txn:
+            cursor = txn.cursor(db=self.store.log_db)
+            if cursor.first():
+                while cursor.key() and KEY.unpack(cursor.key())[0] <= index:
+                    if not cursor.delete():
+                        break
+            self._put(txn, _OFFSET, (index, term))
+        del self._terms[:index - self._offset_index]
+        self._offset_index, self._offset_term = index, term
