@@ -20,15 +20,18 @@ import msgspec
 from venue.codecs import LogEntry
 
 from .raft import (
-    CompactedError,
     ConfState,
     HardState,
     Snapshot,
     SnapshotMetadata,
-    SnapshotOutOfDateError,
-    UnavailableError,
 )
 from .raft.messages import limit_size
+from .raft.storage import (
+    check_compaction,
+    check_entries_range,
+    check_newer_snapshot,
+    check_term_index,
+)
 from .store import KEY, DataStore, LogCorruptError, seal, unseal
 
 _HARD_STATE = b"raft_hard_state"
@@ -78,21 +81,13 @@ class LmdbRaftStorage:
         return self._hard_state, self._snapshot.metadata.conf_state
 
     def entries(self, lo: int, hi: int, max_size_bytes: int) -> list[LogEntry]:
-        if lo > hi:
-            raise ValueError(f"invalid range: lo {lo} > hi {hi}")
-        if lo <= self._offset_index:
-            raise CompactedError(f"index {lo} is compacted (first index {self.first_index()})")
-        if hi > self.last_index() + 1:
-            raise UnavailableError(f"index {hi - 1} is beyond last index {self.last_index()}")
+        check_entries_range(lo, hi, self.first_index(), self.last_index())
         if lo == hi:
             return []
         return limit_size(list(self.store.entries(lo, hi - 1)), max_size_bytes)
 
     def term(self, index: int) -> int:
-        if index < self._offset_index:
-            raise CompactedError(f"index {index} is compacted (first index {self.first_index()})")
-        if index > self.last_index():
-            raise UnavailableError(f"index {index} is beyond last index {self.last_index()}")
+        check_term_index(index, self.first_index(), self.last_index())
         if index == self._offset_index:
             return self._offset_term
         return self._terms[index - self._offset_index - 1]
@@ -116,9 +111,8 @@ class LmdbRaftStorage:
                 snapshot: Snapshot | None = None) -> None:
         """Everything of one Ready, in one transaction: snapshot, then entries, then hard
         state. In-memory views change only after the commit succeeded."""
-        if snapshot is not None and snapshot.index <= self._snapshot.index:
-            raise SnapshotOutOfDateError(f"snapshot at {snapshot.index} is not newer than "
-                                         f"the held one at {self._snapshot.index}")
+        if snapshot is not None:
+            check_newer_snapshot(snapshot.index, self._snapshot.index)
         offset = (snapshot.index, snapshot.term) if snapshot else (self._offset_index,
                                                                    self._offset_term)
         terms = [] if snapshot else self._terms
@@ -181,9 +175,7 @@ class LmdbRaftStorage:
 
     def create_snapshot(self, index: int, conf_state: ConfState, data: bytes) -> Snapshot:
         """Record the application's snapshot taken after applying entry ``index``."""
-        if index <= self._snapshot.index:
-            raise SnapshotOutOfDateError(f"snapshot at {index} is not newer than the held "
-                                         f"one at {self._snapshot.index}")
+        check_newer_snapshot(index, self._snapshot.index)
         if index > self.last_index():
             raise ValueError(f"snapshot index {index} is beyond last index {self.last_index()}")
         snapshot = Snapshot(SnapshotMetadata(index, self.term(index), conf_state), data)
@@ -194,11 +186,7 @@ class LmdbRaftStorage:
 
     def compact(self, index: int) -> None:
         """Discard entries up to and including ``index`` (covered by the snapshot)."""
-        if index <= self._offset_index:
-            raise CompactedError(f"index {index} is already compacted")
-        if index > self._snapshot.index:
-            raise ValueError(f"cannot compact to {index}: the latest snapshot is at "
-                             f"{self._snapshot.index}; take a snapshot first")
+        check_compaction(index, self._offset_index, self._snapshot.index)
         term = self.term(index)
         with self.store.begin(write=True) as txn:
             cursor = txn.cursor(db=self.store.log_db)

@@ -69,6 +69,39 @@ class Storage(Protocol):
         ...
 
 
+def check_entries_range(lo: int, hi: int, first_index: int, last_index: int) -> None:
+    """The range checks of :meth:`Storage.entries`, shared by every implementation."""
+    if lo > hi:
+        raise ValueError(f"invalid range: lo {lo} > hi {hi}")
+    if lo < first_index:
+        raise CompactedError(f"index {lo} is compacted (first index {first_index})")
+    if hi > last_index + 1:
+        raise UnavailableError(f"index {hi - 1} is beyond last index {last_index}")
+
+
+def check_term_index(index: int, first_index: int, last_index: int) -> None:
+    """The range checks of :meth:`Storage.term` (the snapshot index is answerable)."""
+    if index < first_index - 1:
+        raise CompactedError(f"index {index} is compacted (first index {first_index})")
+    if index > last_index:
+        raise UnavailableError(f"index {index} is beyond last index {last_index}")
+
+
+def check_newer_snapshot(index: int, held_index: int) -> None:
+    if index <= held_index:
+        raise SnapshotOutOfDateError(f"snapshot at {index} is not newer than the held one "
+                                     f"at {held_index}")
+
+
+def check_compaction(index: int, offset_index: int, snapshot_index: int) -> None:
+    """Only entries a snapshot covers may go, so a lagging follower can be caught up."""
+    if index <= offset_index:
+        raise CompactedError(f"index {index} is already compacted")
+    if index > snapshot_index:
+        raise ValueError(f"cannot compact to {index}: the latest snapshot is at "
+                         f"{snapshot_index}; take a snapshot first")
+
+
 BOOTSTRAP_INDEX = 1
 BOOTSTRAP_TERM = 1
 
@@ -116,20 +149,12 @@ class MemoryStorage:
         return self._hard_state, self._snapshot.metadata.conf_state
 
     def entries(self, lo: int, hi: int, max_size_bytes: int) -> list[LogEntry]:
-        if lo > hi:
-            raise ValueError(f"invalid range: lo {lo} > hi {hi}")
-        if lo <= self._offset_index:
-            raise CompactedError(f"index {lo} is compacted (first index {self.first_index()})")
-        if hi > self.last_index() + 1:
-            raise UnavailableError(f"index {hi - 1} is beyond last index {self.last_index()}")
+        check_entries_range(lo, hi, self.first_index(), self.last_index())
         start = lo - self._offset_index - 1
         return limit_size(self._entries[start:hi - self._offset_index - 1], max_size_bytes)
 
     def term(self, index: int) -> int:
-        if index < self._offset_index:
-            raise CompactedError(f"index {index} is compacted (first index {self.first_index()})")
-        if index > self.last_index():
-            raise UnavailableError(f"index {index} is beyond last index {self.last_index()}")
+        check_term_index(index, self.first_index(), self.last_index())
         if index == self._offset_index:
             return self._offset_term
         return self._entries[index - self._offset_index - 1].term
@@ -175,9 +200,7 @@ class MemoryStorage:
 
     def apply_snapshot(self, snapshot: Snapshot) -> None:
         """Replace the whole log with ``snapshot`` (a follower catching up)."""
-        if snapshot.index <= self._snapshot.index:
-            raise SnapshotOutOfDateError(f"snapshot at {snapshot.index} is not newer than "
-                                         f"the held one at {self._snapshot.index}")
+        check_newer_snapshot(snapshot.index, self._snapshot.index)
         self._snapshot = snapshot
         self._offset_index = snapshot.index
         self._offset_term = snapshot.term
@@ -187,9 +210,7 @@ class MemoryStorage:
         """Record the application's snapshot taken after applying entry ``index``.
 
         ``conf_state`` must be the membership as of ``index``."""
-        if index <= self._snapshot.index:
-            raise SnapshotOutOfDateError(f"snapshot at {index} is not newer than the held "
-                                         f"one at {self._snapshot.index}")
+        check_newer_snapshot(index, self._snapshot.index)
         if index > self.last_index():
             raise ValueError(f"snapshot index {index} is beyond last index {self.last_index()}")
         metadata = SnapshotMetadata(index, self.term(index), conf_state)
@@ -199,11 +220,7 @@ class MemoryStorage:
     def compact(self, index: int) -> None:
         """Discard entries up to and including ``index``. Only entries a snapshot covers may
         go, so a lagging follower can always be caught up."""
-        if index <= self._offset_index:
-            raise CompactedError(f"index {index} is already compacted")
-        if index > self._snapshot.index:
-            raise ValueError(f"cannot compact to {index}: the latest snapshot is at "
-                             f"{self._snapshot.index}; take a snapshot first")
+        check_compaction(index, self._offset_index, self._snapshot.index)
         self._offset_term = self.term(index)
         del self._entries[:index - self._offset_index]
         self._offset_index = index
