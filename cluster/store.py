@@ -216,10 +216,9 @@ class DataStore:
                     removed += 1
         return removed
 
-    def entries(self, lo: int = 1, hi: int | None = None) -> Iterator[LogEntry]:
-        """Entries ``lo``..``hi`` inclusive, checked; ``LogCorruptError`` on a bad one."""
-        expected = None
-        with self._env.begin(db=self._log) as txn:
+    def _scan(self, db: object, lo: int, hi: int | None) -> Iterator[tuple[int, bytes]]:
+        """``(index, value)`` for keys ``lo``..``hi`` inclusive, in order, in one read txn."""
+        with self._env.begin(db=db) as txn:
             cursor = txn.cursor()
             if not cursor.set_range(KEY.pack(lo)):
                 return
@@ -227,15 +226,23 @@ class DataStore:
                 (index,) = KEY.unpack(key)
                 if hi is not None and index > hi:
                     return
-                if expected is not None and index != expected:
-                    raise LogCorruptError("log", expected, f"missing (next stored is {index})")
-                entry = self._decode_entry(index, value)
-                expected = index + 1
-                yield entry
+                yield index, value
+
+    def _get(self, db: object, index: int) -> bytes | None:
+        with self._env.begin(db=db) as txn:
+            return txn.get(KEY.pack(index))
+
+    def entries(self, lo: int = 1, hi: int | None = None) -> Iterator[LogEntry]:
+        """Entries ``lo``..``hi`` inclusive, checked; ``LogCorruptError`` on a bad one."""
+        expected = None
+        for index, value in self._scan(self._log, lo, hi):
+            if expected is not None and index != expected:
+                raise LogCorruptError("log", expected, f"missing (next stored is {index})")
+            expected = index + 1
+            yield self._decode_entry(index, value)
 
     def entry(self, index: int) -> LogEntry | None:
-        with self._env.begin(db=self._log) as txn:
-            value = txn.get(KEY.pack(index))
+        value = self._get(self._log, index)
         return None if value is None else self._decode_entry(index, value)
 
     @staticmethod
@@ -243,7 +250,7 @@ class DataStore:
         body = unseal("log", index, value)
         try:
             entry = _entry_decoder.decode(body)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError) as exc:
             raise LogCorruptError("log", index, f"does not decode: {exc}") from None
         if entry.index != index:
             raise LogCorruptError("log", index, f"holds entry {entry.index}")
@@ -263,19 +270,11 @@ class DataStore:
                 txn.put(KEY.pack(index), seal(chain_hash + event_bytes))
 
     def events(self, lo: int = 1, hi: int | None = None) -> Iterator[StoredEvents]:
-        with self._env.begin(db=self._events) as txn:
-            cursor = txn.cursor()
-            if not cursor.set_range(KEY.pack(lo)):
-                return
-            for key, value in cursor:
-                (index,) = KEY.unpack(key)
-                if hi is not None and index > hi:
-                    return
-                yield self._decode_events(index, value)
+        for index, value in self._scan(self._events, lo, hi):
+            yield self._decode_events(index, value)
 
     def event_record(self, index: int) -> StoredEvents | None:
-        with self._env.begin(db=self._events) as txn:
-            value = txn.get(KEY.pack(index))
+        value = self._get(self._events, index)
         return None if value is None else self._decode_events(index, value)
 
     @staticmethod
