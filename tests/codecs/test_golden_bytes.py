@@ -78,6 +78,19 @@ from venue.codecs import (
     TimerFire,
     Withdraw,
 )
+from venue.codecs.client import (
+    Connect,
+    Connected,
+    ConnectRefused,
+    Disconnect,
+    Keepalive,
+    Redirect,
+    Reply,
+    StreamEntry,
+    Submit,
+    SubmitRefused,
+    Subscribe,
+)
 from venue.engine.modules.counter import Increment, Incremented
 
 ENCODER = msgspec.msgpack.Encoder(order="deterministic")
@@ -182,7 +195,21 @@ LOG = [
              kind=EntryKind.COMMAND_BATCH, payload=ENCODER.encode(BATCH)),
     Outcome(session_id=1_048_576, client_seq=17, events=[ACCEPTED, FILLED]),
 ]
-SAMPLE_LIST = [*COMMANDS, *EVENTS, *DIAGNOSTICS, *LOG]
+CLIENT_PROTOCOL = [
+    Connect(cluster_id="prod-1", principal="fix:ACME-01", credential="tok-9f2",
+            session_id=1_048_576, resume_from_position=123_400),
+    Submit(client_seq=17, command=ENCODER.encode(DEPOSIT)),
+    Keepalive(),
+    Subscribe(from_position=123_401),
+    Disconnect(),
+    Connected(session_id=1_048_576, last_client_seq=16, leader_id=2),
+    Redirect(leader_id=3, address="127.0.0.1:7003"),
+    ConnectRefused(reason="unknown principal"),
+    Reply(position=123_456, client_seq=17, events=ENCODER.encode([ACCEPTED])),
+    StreamEntry(position=123_456, event_bytes=b"\x91\x93\x01\x02\x90"),
+    SubmitRefused(client_seq=18, reason="not leader"),
+]
+SAMPLE_LIST = [*COMMANDS, *EVENTS, *DIAGNOSTICS, *LOG, *CLIENT_PROTOCOL]
 SAMPLES: dict[str, Any] = {type(sample).__name__: sample for sample in SAMPLE_LIST}
 TAGGED = [type(s).__name__ for s in [*COMMANDS, *EVENTS, *DIAGNOSTICS]]
 

@@ -1,0 +1,111 @@
+"""Frames of the client protocol: how gateways and scripts talk to a cluster node.
+
+Length-prefixed (``venue.codecs.framing``) msgpack frames, one tagged union each way. Tags are
+permanent; fields are only appended with defaults.
+
+A client opens a session (``Connect`` with ``session_id`` 0) or resumes one (its id, and the
+position of the last reply it saw). The node answers ``Connected`` with the session's last
+applied ``client_seq``: everything up to it was applied exactly once, and the replies the
+client has not seen are replayed from the event store, in position order, before live ones.
+A follower answers ``Redirect`` (the leader's address). ``Subscribe`` opens a read-only
+stream of every applied entry's events from a position (catch-up, then live).
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+__all__ = [
+    "ClientFrame",
+    "Connect",
+    "ConnectRefused",
+    "Connected",
+    "Disconnect",
+    "Keepalive",
+    "NodeFrame",
+    "Redirect",
+    "Reply",
+    "StreamEntry",
+    "Submit",
+    "SubmitRefused",
+    "Subscribe",
+]
+
+
+class _Frame(msgspec.Struct, frozen=True, array_like=True, tag_field="type"):
+    pass
+
+
+# -- client -> node ------------------------------------------------------------------------
+
+
+class Connect(_Frame, tag=1):
+    cluster_id: str
+    principal: str
+    credential: str
+    session_id: int = 0  # 0: open a new session
+    resume_from_position: int = 0  # replay replies after this log position
+
+
+class Submit(_Frame, tag=2):
+    client_seq: int
+    command: bytes  # an encoded venue command
+
+
+class Keepalive(_Frame, tag=3):
+    pass
+
+
+class Subscribe(_Frame, tag=4):
+    """Read-only: every applied entry's events from ``from_position`` on."""
+
+    from_position: int
+
+
+class Disconnect(_Frame, tag=5):
+    """Close the session for good (without it, the session outlives the connection until
+    its keepalive timeout)."""
+
+
+# -- node -> client ------------------------------------------------------------------------
+
+
+class Connected(_Frame, tag=20):
+    session_id: int
+    last_client_seq: int  # every command up to this one was applied exactly once
+    leader_id: int
+
+
+class Redirect(_Frame, tag=21):
+    leader_id: int
+    address: str  # "host:port"; empty if the leader is not known yet
+
+
+class ConnectRefused(_Frame, tag=22):
+    reason: str
+
+
+class Reply(_Frame, tag=23):
+    """The events one of the session's commands produced, at log ``position``."""
+
+    position: int
+    client_seq: int
+    events: bytes  # msgpack array of the command's events
+
+
+class StreamEntry(_Frame, tag=24):
+    """One applied entry: the canonical bytes of its outcomes (as in the event store)."""
+
+    position: int
+    event_bytes: bytes
+
+
+class SubmitRefused(_Frame, tag=25):
+    """Not accepted for the log (not leader, back-pressure); resend later, same seq."""
+
+    client_seq: int
+    reason: str
+
+
+ClientFrame = Connect | Submit | Keepalive | Subscribe | Disconnect
+NodeFrame = Connected | Redirect | ConnectRefused | Reply | StreamEntry | SubmitRefused
