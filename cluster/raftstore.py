@@ -178,7 +178,13 @@ class LmdbRaftStorage:
         check_newer_snapshot(index, self._snapshot.index)
         if index > self.last_index():
             raise ValueError(f"snapshot index {index} is beyond last index {self.last_index()}")
-        snapshot = Snapshot(SnapshotMetadata(index, self.term(index), conf_state), data)
+        if index == self._offset_index:
+            timestamp_ns = self._snapshot.metadata.timestamp_ns
+        else:
+            entry = self.store.entry(index)
+            timestamp_ns = entry.timestamp_ns if entry is not None else 0
+        metadata = SnapshotMetadata(index, self.term(index), conf_state, timestamp_ns)
+        snapshot = Snapshot(metadata, data)
         with self.store.begin(write=True) as txn:
             self._put_snapshot(txn, snapshot)
         self._snapshot = snapshot

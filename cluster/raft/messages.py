@@ -63,6 +63,7 @@ class SnapshotMetadata(msgspec.Struct, frozen=True, array_like=True):
     index: int
     term: int
     conf_state: ConfState = ConfState()
+    timestamp_ns: int = 0  # of the entry at ``index``: time never goes back past a snapshot
 
 
 class Snapshot(msgspec.Struct, frozen=True, array_like=True):

@@ -213,9 +213,15 @@ class MemoryStorage:
         check_newer_snapshot(index, self._snapshot.index)
         if index > self.last_index():
             raise ValueError(f"snapshot index {index} is beyond last index {self.last_index()}")
-        metadata = SnapshotMetadata(index, self.term(index), conf_state)
+        metadata = SnapshotMetadata(index, self.term(index), conf_state,
+                                    self._timestamp_at(index))
         self._snapshot = Snapshot(metadata, data)
         return self._snapshot
+
+    def _timestamp_at(self, index: int) -> int:
+        if index == self._offset_index:
+            return self._snapshot.metadata.timestamp_ns
+        return self._entries[index - self._offset_index - 1].timestamp_ns
 
     def compact(self, index: int) -> None:
         """Discard entries up to and including ``index``. Only entries a snapshot covers may

@@ -121,6 +121,7 @@ class StorageContract:
         snapshot = storage.create_snapshot(5, ConfState((1, 2), (3,)), b"state")
         assert snapshot == storage.snapshot()
         assert (snapshot.index, snapshot.term, snapshot.data) == (5, 1, b"state")
+        assert snapshot.metadata.timestamp_ns == entry(5, 1).timestamp_ns
         assert snapshot.metadata.conf_state == ConfState((1, 2), (3,))
 
     def test_create_snapshot_older_than_the_held_one_is_refused(self) -> None:

@@ -1,0 +1,186 @@
+"""One full node: the real Raft core (``RawNode``) and the real engine, driven by the node
+loop of ``cluster/raft/node.py``: persist, send, apply, advance.
+
+Each node keeps its own clock, which runs at its own rate (drift) and drives its ticks; as
+leader it stamps entries from that clock, never before its log's last timestamp.
+A restarted node rebuilds its RawNode from its durable storage and its engine from the
+storage's snapshot (engine snapshot bytes; empty bytes mean a fresh engine), then replays
+the committed entries Raft hands it again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from random import Random
+
+from venue.cluster.raft import Config, ConfState, RawNode, Ready, Role, Snapshot
+from venue.codecs import EntryKind, LogEntry
+from venue.engine import Engine, Module
+from venue.engine.modules.counter import Incremented
+
+from ..raft.harness import conf_state_at
+from .checker import Checker
+from .network import Network
+from .storage import SimStorage
+
+STEP_NS = 1_000_000  # one simulation step is 1 ms of true time
+TICK_NS = 2_000_000  # a node ticks every 2 ms of its own clock
+GENESIS_ENTRY = LogEntry(1, 1, 0, EntryKind.NOOP, b"\x90")  # the bootstrap snapshot's index
+RAFT_SETTINGS = {"election_timeout_ticks": 10, "heartbeat_interval_ticks": 2,
+                 "inflight_messages_max": 8, "message_size_bytes_max": 8192}
+
+ModuleFactory = Callable[[int], Sequence[Module]]  # node id -> its modules
+
+
+class SimNode:
+    """A node that can crash and restart. ``raw`` and ``engine`` are None while it is down."""
+
+    def __init__(self, node_id: int, conf_state: ConfState | None, rng: Random, rate_ppm: int,
+                 make_modules: ModuleFactory, checker: Checker,
+                 raft_settings: dict[str, int] | None = None,
+                 durability: str = "fsync") -> None:
+        self.id = node_id
+        self.raft_settings = {**RAFT_SETTINGS, **(raft_settings or {})}
+        self.rng = rng
+        self.rate_ppm = rate_ppm
+        self.make_modules = make_modules
+        self.checker = checker
+        self.storage = SimStorage(conf_state, durability)
+        self.clock_ns = 1_000_000_000 + rng.randrange(50) * STEP_NS  # skewed start
+        self.next_tick_ns = self.clock_ns + TICK_NS
+        self.incarnation = 0
+        self.installs = 0  # snapshots received from a leader
+        self.raw: RawNode | None = None
+        self.engine: Engine | None = None
+        self.outcomes: dict[tuple[int, int], tuple[int, bool]] = {}  # -> (index, effect?)
+        self.opened: dict[int, int] = {}  # SESSION_OPEN index -> term, as applied here
+        self.boot()
+
+    @property
+    def up(self) -> bool:
+        return self.raw is not None
+
+    def boot(self) -> None:
+        """Start from durable storage (a fresh start or a restart)."""
+        live = self.storage.live
+        self.engine = self._engine_from(live.snapshot())
+        config = Config(id=self.id, **self.raft_settings)  # type: ignore[arg-type]
+        self.raw = RawNode(config, live, Random(self.rng.randrange(1 << 32)))
+        self.outcomes = {}
+        self.opened = {}
+        self.stamp_floor_ns = self.engine.last_timestamp_ns
+        first, last = live.first_index(), live.last_index()
+        for entry in live.entries(first, last + 1, 1 << 62) if last >= first else ():
+            self.stamp_floor_ns = max(self.stamp_floor_ns, entry.timestamp_ns)
+
+    def crash(self) -> int:
+        """Stop dead; returns how many unsynced writes were lost."""
+        self.raw = None
+        self.engine = None
+        self.incarnation += 1
+        return self.storage.crash(self.rng)
+
+    def _engine_from(self, snapshot: Snapshot) -> Engine:
+        if snapshot.index == 0:  # an empty node: it will be sent a snapshot first
+            return Engine(self.make_modules(self.id))
+        if not snapshot.data:
+            engine = Engine(self.make_modules(self.id))
+            self.checker.on_chain(self.id, 1, engine.apply(GENESIS_ENTRY).chain_hash)
+            return engine
+        engine = Engine(self.make_modules(self.id), snapshot=snapshot.data)
+        if engine.applied_index != snapshot.index:
+            raise AssertionError(f"node {self.id}: snapshot at {snapshot.index} holds an "
+                                 f"engine at {engine.applied_index}")
+        self.checker.on_chain(self.id, engine.applied_index, engine.chain.head)
+        return engine
+
+    # -- time ------------------------------------------------------------------------------
+
+    def advance_clock(self) -> None:
+        """One step of true time passes; tick Raft as often as this node's clock says."""
+        self.clock_ns += STEP_NS * self.rate_ppm // 1_000_000
+        while self.clock_ns >= self.next_tick_ns:
+            self.next_tick_ns += TICK_NS
+            if self.raw is not None:
+                self.raw.tick()
+
+    def stamp_ns(self) -> int:
+        """The timestamp for a new entry: this node's clock, never before its last entry."""
+        assert self.raw is not None
+        self.stamp_floor_ns = max(self.clock_ns, self.raw._raft.last_timestamp_ns(),
+                                  self.stamp_floor_ns)
+        return self.stamp_floor_ns
+
+    # -- the node loop -----------------------------------------------------------------------
+
+    def handle_ready(self, network: Network, now: int) -> bool:
+        """Honour one Ready in order; False if there was nothing to do."""
+        assert self.raw is not None
+        ready = self.raw.ready()
+        if ready is None:
+            return False
+        self.storage.persist(ready)
+        for entry in ready.entries:
+            self.stamp_floor_ns = max(self.stamp_floor_ns, entry.timestamp_ns)
+        for message in ready.messages:
+            network.send(message, now, self.incarnation)
+        self.apply_ready(ready)
+        self.raw.advance(ready)
+        return True
+
+    def apply_ready(self, ready: Ready) -> None:
+        """Step 3: restore from the snapshot, if any, then apply the committed entries."""
+        if ready.snapshot is not None:
+            self.installs += 1
+            self.engine = self._engine_from(ready.snapshot)
+        for entry in ready.committed_entries:
+            self.apply(entry)
+
+    def apply(self, entry: LogEntry) -> None:
+        assert self.engine is not None
+        applied = self.engine.apply(entry)
+        self.checker.on_apply(self.id, entry, applied)
+        if entry.kind == EntryKind.SESSION_OPEN:
+            self.opened[entry.index] = entry.term
+        for outcome in applied.outcomes:
+            if outcome.client_seq:
+                effect = any(isinstance(event, Incremented) for event in outcome.events)
+                self.outcomes[(outcome.session_id, outcome.client_seq)] = (entry.index, effect)
+
+    def check_leadership(self) -> None:
+        """Election Safety every time; Leader Completeness once per term."""
+        if self.raw is None:
+            return
+        raft = self.raw._raft
+        if raft.role == Role.LEADER and self.checker.note_leader(raft.term, self.id):
+            self.checker.check_leader_completeness(self.id, raft.term, raft.log.first_index(),
+                                                   raft.log.term_or_zero)
+
+    # -- snapshots ---------------------------------------------------------------------------
+
+    def take_snapshot(self) -> int:
+        """Snapshot the engine at its applied index and compact the log up to it (0 if
+        there is nothing new to snapshot)."""
+        assert self.engine is not None
+        index = self.engine.applied_index
+        live = self.storage.live
+        if index <= live.snapshot().index:
+            return 0
+        self.storage.save_snapshot(index, conf_state_at(live, index),
+                                   self.engine.take_snapshot())
+        return index
+
+    def members(self) -> tuple[int, ...]:
+        """Voters and learners, as this node's Raft sees them now."""
+        assert self.raw is not None
+        conf_state = self.raw._raft.tracker.conf_state()
+        return (*conf_state.voters, *conf_state.learners)
+
+    def is_leader(self) -> bool:
+        return self.raw is not None and self.raw._raft.role == Role.LEADER
+
+    def term(self) -> int:
+        return self.raw._raft.term if self.raw is not None else 0
+
+    def lead(self) -> int:
+        return self.raw._raft.lead if self.raw is not None else 0
