@@ -12,9 +12,10 @@ decoder refuses further input: the stream cannot be resynchronised and must be c
 
 from __future__ import annotations
 
-import os
 import struct
 import warnings
+
+from venue import PURE_PYTHON_REQUESTED
 
 from .errors import FrameError, FrameTooLarge, FrameTruncated
 
@@ -95,12 +96,12 @@ try:
     from ._framing import CyFrameDecoder
 except ImportError as exc:  # a failed compile: fall back, loudly
     CyFrameDecoder = None
-    if not os.environ.get("VENUE_PURE_PYTHON"):
+    if not PURE_PYTHON_REQUESTED:
         warnings.warn(f"venue.codecs._framing is not compiled ({exc}); using the pure-Python "
                       f"frame decoder. Reinstall with a C compiler and Cython to fix.",
                       RuntimeWarning, stacklevel=2)
 
-if CyFrameDecoder is not None and not os.environ.get("VENUE_PURE_PYTHON"):
+if CyFrameDecoder is not None and not PURE_PYTHON_REQUESTED:
     FrameDecoder: type = CyFrameDecoder
     IMPLEMENTATION = "cython"
 else:

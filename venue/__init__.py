@@ -5,3 +5,9 @@ Subpackages: ``venue.engine`` (deterministic core), ``venue.codecs`` (formats),
 """
 
 __version__ = "0.1.0"
+
+import os as _os
+
+#: VENUE_PURE_PYTHON=1 makes every hot path use its pure-Python twin (read once, here, so
+#: that engine code, which may not touch ``os``, can ask).
+PURE_PYTHON_REQUESTED = bool(_os.environ.get("VENUE_PURE_PYTHON"))

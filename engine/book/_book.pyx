@@ -1,0 +1,404 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""``CyOrderBook``: the compiled twin of ``venue.engine.book.PyOrderBook``.
+
+Same API, same events, same results, same state tuples; ``tests/book`` runs one suite against
+both and drives them side by side with hypothesis. The rules are in the package docstring;
+the structure (cdef orders and levels, intrusive FIFO queues, a dict by order id, a sorted C
+array of level keys per side) is in ``_book_levels.pxi``. Determinism rules hold here too:
+no clock, no randomness, no floats, no sets, no ``hash()``/``id()``.
+"""
+
+cimport cython
+from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
+from cpython.object cimport PyObject, PyTypeObject
+from cpython.ref cimport Py_DECREF, Py_INCREF
+from libc.string cimport memmove
+
+from venue.codecs.enums import CancelReason, SelfTradePrevention, Side, TimeInForce
+from venue.codecs.events import BookLevelChanged, OrderCancelled, OrderFilled
+from venue.engine.book._state import order_from_state
+from venue.engine.book.records import (
+    ORDERS_MAX_DEFAULT,
+    BookOrder,
+    SubmitOutcome,
+    SubmitResult,
+    check_orders_max,
+)
+
+cdef extern from "Python.h":
+    long long PyLong_AsLongLongAndOverflow(object value, int* overflow) except? -1
+    PyObject* PyType_GenericAlloc(PyTypeObject* type, Py_ssize_t items) except NULL
+    void PyTuple_SET_ITEM_STEALING "PyTuple_SET_ITEM" (PyObject* tuple, Py_ssize_t index,
+                                                       PyObject* item)
+
+cdef enum:
+    GTC = 1
+    IOC = 2
+    FOK = 3
+    STP_NONE = 0
+    CANCEL_NEWEST = 1
+    CANCEL_OLDEST = 2
+    CANCEL_BOTH = 3
+    DECREMENT_AND_CANCEL = 4
+
+include "_book_levels.pxi"
+
+
+cdef long long PRICE_MAX = 2**62
+cdef long long QUANTITY_MAX = 2**40
+cdef long long ID_MAX = 2**63 - 1
+
+cdef tuple SIDES = (None, Side.BUY, Side.SELL)
+cdef tuple MODES = tuple([SelfTradePrevention(mode) for mode in range(5)])
+cdef object RESTING = SubmitOutcome.RESTING
+cdef object FILLED = SubmitOutcome.FILLED
+cdef object CANCELLED = SubmitOutcome.CANCELLED
+cdef object FOK_NOT_FILLABLE = SubmitOutcome.FOK_NOT_FILLABLE
+cdef object POST_ONLY_WOULD_TAKE = SubmitOutcome.POST_ONLY_WOULD_TAKE
+cdef object USER = CancelReason.USER
+cdef object STP = CancelReason.SELF_TRADE_PREVENTION
+cdef object IOC_REMAINDER = CancelReason.IOC_REMAINDER
+cdef object MARKET_PROTECTION = CancelReason.MARKET_PROTECTION
+cdef object GTC_MEMBER = TimeInForce.GTC
+cdef object NONE_MEMBER = SelfTradePrevention.NONE
+
+
+cdef long long _integer(object value, long long low, long long high, str name) except? -1:
+    """``value`` as a C integer if it is an int in low..high, else ValueError."""
+    cdef int overflow = 0
+    cdef long long result
+    if not isinstance(value, int):
+        raise ValueError(f"{name} must be an integer in {low}..{high}, got {value!r}")
+    result = PyLong_AsLongLongAndOverflow(value, &overflow)
+    if overflow or result < low or result > high:
+        raise ValueError(f"{name} must be an integer in {low}..{high}, got {value!r}")
+    return result
+
+
+cdef object _named(type cls, tuple values):
+    """``cls(*values)`` for a NamedTuple class ``cls``, without the Python-level ``__new__``
+    (measured: a third of the cost of a passive submit): allocate the tuple subtype and
+    fill it, as ``tuple.__new__(cls, values)`` does in C."""
+    cdef Py_ssize_t index, size = len(values)
+    cdef PyObject* result = PyType_GenericAlloc(<PyTypeObject*>cls, size)
+    cdef PyObject* item
+    for index in range(size):
+        item = <PyObject*>values[index]
+        Py_INCREF(<object>item)
+        PyTuple_SET_ITEM_STEALING(result, index, item)
+    named = <object>result  # takes a reference of its own
+    Py_DECREF(named)
+    return named
+
+
+cdef inline object _result(object outcome, long long filled, long long leaves):
+    return _named(SubmitResult, (outcome, filled, leaves))
+
+
+cdef object _record(_Order order):
+    return _named(BookOrder, (
+        order.order_id, order.account, order.client_order_id, SIDES[order.side],
+        order.price, order.filled + order.leaves, order.leaves, order.visible,
+        order.display, order.filled, order.stp_group, MODES[order.stp_mode],
+        order.post_only))
+
+
+cdef _Order _new_order(object order_id, object account, object client_order_id, int side,
+                       long long price, long long leaves, long long display,
+                       object stp_group, long long group, long long account_key,
+                       int stp_mode, bint post_only):
+    cdef _Order order = _Order.__new__(_Order)
+    order.order_id = order_id
+    order.account = account
+    order.client_order_id = client_order_id
+    order.side = side
+    order.price = price
+    order.leaves = leaves
+    order.display = display
+    order.stp_group = stp_group
+    order.stp_by_group = group != 0
+    order.stp_key = group if group != 0 else account_key
+    order.stp_mode = stp_mode
+    order.post_only = post_only
+    return order
+
+
+@cython.no_gc_clear  # __dealloc__ needs its fields to cut the order/level cycles
+cdef class CyOrderBook:
+    """The order book of one instrument (compiled). See ``PyOrderBook``."""
+
+    cdef readonly object instrument_id
+    cdef readonly Py_ssize_t orders_max
+    cdef _BookSide bids, asks
+    cdef dict orders
+    cdef long long _next_trade_id, _last_trade_price, epoch
+    cdef bint _has_last_trade
+    cdef list touched
+
+    def __init__(self, instrument_id, orders_max=ORDERS_MAX_DEFAULT):
+        check_orders_max(orders_max)
+        if self.orders is not None:  # __init__ called again: free the old orders first
+            _cut_links(self)
+        self.instrument_id = instrument_id
+        self.orders_max = orders_max
+        self.bids = _BookSide(BUY)
+        self.asks = _BookSide(SELL)
+        self.orders = {}
+        self._next_trade_id = 1
+        self._has_last_trade = False
+        self.epoch = 0
+        self.touched = []
+
+    def __dealloc__(self):
+        _cut_links(self)
+
+    # -- operations -----------------------------------------------------------------------
+
+    def submit(self, order_id, account, client_order_id, side, price, quantity, *,
+               time_in_force=GTC_MEMBER, post_only=False, display_quantity=0, stp_group=0,
+               stp_mode=NONE_MEMBER, is_market=False, list events not None):
+        """Match a new order, then rest, cancel or kill what is left."""
+        if order_id in self.orders:
+            raise ValueError(f"order id {order_id} is already in the book")
+        if len(self.orders) >= self.orders_max:
+            raise ValueError(f"the book holds orders_max={self.orders_max} orders already")
+        _integer(order_id, 0, ID_MAX, "order_id")
+        cdef long long account_key = _integer(account, 0, ID_MAX, "account")
+        cdef long long group = _integer(stp_group, 0, ID_MAX, "stp_group")
+        if not isinstance(client_order_id, str):
+            raise ValueError(f"client_order_id must be a str, got {client_order_id!r}")
+        cdef int c_side = <int>_integer(side, BUY, SELL, "side")
+        cdef int tif = <int>_integer(time_in_force, 1, 5, "time_in_force")
+        cdef int mode = <int>_integer(stp_mode, 0, 4, "stp_mode")
+        cdef long long c_price = _integer(price, -PRICE_MAX, PRICE_MAX, "price")
+        cdef long long c_quantity = _integer(quantity, 1, QUANTITY_MAX, "quantity")
+        cdef long long display = _integer(display_quantity, 0, c_quantity, "display_quantity")
+        cdef bint post = post_only
+        cdef bint market = is_market
+        if post and (market or tif == IOC or tif == FOK):
+            raise ValueError("post_only needs a resting limit order (GTC, DAY or GTD)")
+        cdef _Order order = _new_order(order_id, account, client_order_id, c_side, c_price,
+                                       c_quantity, display, stp_group, group, account_key,
+                                       mode, post)
+        if post and self._would_take(c_side, c_price):
+            return _result(POST_ONLY_WOULD_TAKE, 0, 0)
+        if tif == FOK and not self._opposite(c_side).fillable(order):
+            return _result(FOK_NOT_FILLABLE, 0, 0)
+        self._begin()
+        cdef object outcome
+        if _match(self, order, events):
+            outcome = CANCELLED
+        elif order.leaves == 0:
+            outcome = FILLED
+        elif tif != IOC and tif != FOK and not market:
+            self._rest(order)
+            outcome = RESTING
+        else:
+            reason = IOC_REMAINDER
+            if market and self._opposite(c_side).n:
+                reason = MARKET_PROTECTION
+            self._cancel_event(order, reason, order.leaves, "", events)
+            order.leaves = 0
+            outcome = CANCELLED
+        self._publish(events)
+        return _result(outcome, order.filled, order.leaves if outcome is RESTING else 0)
+
+    def cancel(self, order_id, list events not None, *, reason=USER,
+               request_client_order_id=""):
+        """Remove a resting order; return its last snapshot, or None if it is not here."""
+        if reason is not USER:
+            reason = CancelReason(reason)
+        cdef _Order order = self.orders.get(order_id)
+        if order is None:
+            return None
+        record = _record(order)
+        self._begin()
+        self._touch(order.level)
+        self._remove(order, reason, order.leaves, request_client_order_id, events)
+        self._publish(events)
+        return record
+
+    def reduce(self, order_id, new_quantity, list events not None):
+        """Lower an order's leaves quantity, keeping its time priority."""
+        cdef _Order order = self.orders.get(order_id)
+        if order is None:
+            return None
+        cdef long long quantity = _integer(new_quantity, 1, QUANTITY_MAX, "new_quantity")
+        if quantity > order.leaves:
+            raise ValueError(f"reduce to {quantity} exceeds leaves {order.leaves}")
+        self._begin()
+        self._touch(order.level)
+        order.leaves = quantity
+        if order.visible > quantity:
+            order.level.visible -= order.visible - quantity
+            order.visible = quantity
+        self._publish(events)
+        return _record(order)
+
+    def replace(self, order_id, new_price, new_quantity, list events not None):
+        """Change price and leaves quantity; see ``PyOrderBook.replace``."""
+        cdef _Order order = self.orders.get(order_id)
+        if order is None:
+            return None
+        cdef long long price = _integer(new_price, -PRICE_MAX, PRICE_MAX, "new_price")
+        cdef long long quantity = _integer(new_quantity, 1, QUANTITY_MAX, "new_quantity")
+        if price == order.price and quantity <= order.leaves:
+            self.reduce(order_id, new_quantity, events)
+            return _result(RESTING, 0, quantity)
+        if order.post_only and self._would_take(order.side, price):
+            return _result(POST_ONLY_WOULD_TAKE, 0, order.leaves)
+        self._begin()
+        cdef _Level level = order.level
+        self._touch(level)
+        if price == order.price:  # more quantity: to the back of the same queue
+            level.unlink(order)
+            order.leaves = quantity
+            order.visible = order.slice_quantity()
+            level.append(order)
+            self._publish(events)
+            return _result(RESTING, 0, quantity)
+        self._detach(order)
+        cdef long long filled_before = order.filled
+        order.price = price
+        order.leaves = quantity
+        order.visible = 0
+        if _match(self, order, events):
+            outcome = CANCELLED
+        elif order.leaves == 0:
+            outcome = FILLED
+        else:
+            self._rest(order)
+            outcome = RESTING
+        if outcome is not RESTING:
+            del self.orders[order.order_id]
+        self._publish(events)
+        return _result(outcome, order.filled - filled_before,
+                       order.leaves if outcome is RESTING else 0)
+
+    # -- queries --------------------------------------------------------------------------
+
+    def order(self, order_id):
+        cdef _Order order = self.orders.get(order_id)
+        return None if order is None else _record(order)
+
+    def depth(self, levels):
+        if levels < 0:
+            raise ValueError(f"levels must be >= 0, got {levels}")
+        return _side_depth(self.bids, levels), _side_depth(self.asks, levels)
+
+    def orders_at(self, side, price):
+        if not isinstance(side, int) or not isinstance(price, int):
+            raise ValueError(f"orders_at needs an integer side and price, got {side!r}, {price!r}")
+        cdef int c_side = <int>_integer(side, BUY, SELL, "side")
+        if not -PRICE_MAX <= price <= PRICE_MAX:
+            return []
+        cdef _Level level = (self.bids if c_side == BUY else self.asks).get(price)
+        cdef list records = []
+        if level is None:
+            return records
+        cdef _Order order = level.head
+        while order is not None:
+            records.append(_record(order))
+            order = order.next
+        return records
+
+    def best_bid(self):
+        cdef _Level level = self.bids.best()
+        return None if level is None else level.price
+
+    def best_ask(self):
+        cdef _Level level = self.asks.best()
+        return None if level is None else level.price
+
+    def __len__(self):
+        return len(self.orders)
+
+    @property
+    def last_trade_price(self):
+        return self._last_trade_price if self._has_last_trade else None
+
+    @property
+    def next_trade_id(self):
+        return self._next_trade_id
+
+    # -- snapshot and invariants (bodies in _book_state.pxi) -------------------------------
+
+    def to_state(self):
+        """Plain data, exactly as ``PyOrderBook.to_state`` gives it."""
+        return _to_state(self)
+
+    @classmethod
+    def from_state(cls, state):
+        return _from_state(cls, state)
+
+    def _check(self):
+        """Assert every invariant of the book (for tests; O(orders))."""
+        _check_book(self)
+
+    # -- helpers --------------------------------------------------------------------------
+
+    cdef inline _BookSide _side(self, int side):
+        return self.bids if side == BUY else self.asks
+
+    cdef inline _BookSide _opposite(self, int side):
+        return self.asks if side == BUY else self.bids
+
+    cdef bint _would_take(self, int side, long long price) except -1:
+        cdef _BookSide opposite = self._opposite(side)
+        cdef _Level best = opposite.best()
+        return best is not None and opposite.crosses(best.price, price)
+
+    cdef int _rest(self, _Order order) except -1:
+        cdef _Level level = self._side(order.side).get_or_add(order.price)
+        self._touch(level)
+        order.visible = order.slice_quantity()
+        level.append(order)
+        self.orders[order.order_id] = order
+        return 0
+
+    cdef int _detach(self, _Order order) except -1:
+        cdef _Level level = order.level
+        level.unlink(order)
+        if level.count == 0:
+            self._side(level.side).remove(level)
+        return 0
+
+    cdef int _remove(self, _Order order, object reason, long long quantity,
+                     object request_client_order_id, list events) except -1:
+        del self.orders[order.order_id]
+        self._detach(order)
+        self._cancel_event(order, reason, quantity, request_client_order_id, events)
+        return 0
+
+    cdef int _cancel_event(self, _Order order, object reason, long long quantity,
+                           object request_client_order_id, list events) except -1:
+        events.append(OrderCancelled(order.order_id, order.account, self.instrument_id,
+                                     order.client_order_id, reason, quantity,
+                                     request_client_order_id))
+        return 0
+
+    cdef int _begin(self) except -1:
+        self.epoch += 1
+        del self.touched[:]
+        return 0
+
+    cdef int _touch(self, _Level level) except -1:
+        if level.epoch != self.epoch:
+            level.epoch = self.epoch
+            level.before_visible = level.visible
+            level.before_count = level.count
+            self.touched.append(level)
+        return 0
+
+    cdef int _publish(self, list events) except -1:
+        cdef _Level level
+        for level in self.touched:
+            if level.visible != level.before_visible or level.count != level.before_count:
+                events.append(BookLevelChanged(self.instrument_id, SIDES[level.side],
+                                               level.price, level.visible, level.count))
+        del self.touched[:]
+        return 0
+
+
+include "_book_matching.pxi"
+include "_book_state.pxi"
