@@ -23,9 +23,9 @@ replace, or what a query returns.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
+from tests.scenario_files import Block
 from venue.codecs.enums import SelfTradePrevention, Side, TimeInForce
 from venue.codecs.events import BookLevelChanged, OrderCancelled, OrderFilled
 
@@ -34,37 +34,6 @@ STP_MODES = {"cancel_newest": SelfTradePrevention.CANCEL_NEWEST,
              "cancel_oldest": SelfTradePrevention.CANCEL_OLDEST,
              "cancel_both": SelfTradePrevention.CANCEL_BOTH,
              "decrement": SelfTradePrevention.DECREMENT_AND_CANCEL}
-
-
-@dataclass
-class Block:
-    preamble: list[str]
-    command: str
-    expected: list[str]
-    line_number: int
-
-
-def parse(text: str) -> tuple[list[Block], list[str]]:
-    """Blocks, and the trailing comment lines after the last block."""
-    lines = text.splitlines()
-    blocks: list[Block] = []
-    preamble: list[str] = []
-    position = 0
-    while position < len(lines):
-        line = lines[position]
-        if not line.strip() or line.startswith("#"):
-            preamble.append(line)
-            position += 1
-            continue
-        if position + 1 >= len(lines) or lines[position + 1] != "----":
-            raise ValueError(f"line {position + 1}: command {line!r} is not followed by ----")
-        cursor = position + 2
-        while cursor < len(lines) and lines[cursor].strip():
-            cursor += 1
-        blocks.append(Block(preamble, line, lines[position + 2:cursor], position + 1))
-        preamble = []
-        position = cursor
-    return blocks, preamble
 
 
 def render(blocks: list[Block], outputs: list[list[str]], trailer: list[str]) -> str:

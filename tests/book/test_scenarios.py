@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import pytest
 
+from tests.scenario_files import parse
 from venue.engine.book import PyOrderBook
 
 from .helpers import BOOK_CLASSES
-from .scenario import SCENARIOS, parse, render, run_command
+from .scenario import SCENARIOS, render, run_command
 
 FILES = sorted(SCENARIOS.glob("*.txt"))
 

@@ -14,9 +14,9 @@ the expected text; with ``--rewrite`` the file is written back with the actual o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
+from tests.scenario_files import Block, parse
 from venue.cluster.raft import ConfChangeType
 
 from .harness import Env
@@ -24,39 +24,6 @@ from .harness import Env
 CHANGE_OF_LETTER = {"v": ConfChangeType.ADD_VOTER, "l": ConfChangeType.ADD_LEARNER,
                     "r": ConfChangeType.REMOVE}
 Value = int | bool | str | tuple[int, ...]
-
-
-@dataclass
-class Block:
-    preamble: list[str]  # comment and blank lines before the command
-    command: str
-    expected: list[str]
-    line_number: int
-
-
-def parse(text: str) -> tuple[list[Block], list[str]]:
-    """Blocks, and the trailing lines after the last block."""
-    lines = text.splitlines()
-    blocks: list[Block] = []
-    preamble: list[str] = []
-    position = 0
-    while position < len(lines):
-        line = lines[position]
-        if not line.strip() or line.startswith("#"):
-            preamble.append(line)
-            position += 1
-            continue
-        if position + 1 >= len(lines) or lines[position + 1] != "----":
-            raise ValueError(f"line {position + 1}: command {line!r} is not followed by ----")
-        expected = []
-        cursor = position + 2
-        while cursor < len(lines) and lines[cursor].strip():
-            expected.append(lines[cursor])
-            cursor += 1
-        blocks.append(Block(preamble, line, expected, position + 1))
-        preamble = []
-        position = cursor
-    return blocks, preamble
 
 
 def render_file(blocks: list[Block], trailer: list[str]) -> str:
