@@ -13,9 +13,8 @@ decoder refuses further input: the stream cannot be resynchronised and must be c
 from __future__ import annotations
 
 import struct
-import warnings
 
-from venue import PURE_PYTHON_REQUESTED
+from venue import select_twin
 
 from .errors import FrameError, FrameTooLarge, FrameTruncated
 
@@ -91,19 +90,5 @@ class PyFrameDecoder:
             raise self._failed
 
 
-CyFrameDecoder: type | None
-try:
-    from ._framing import CyFrameDecoder
-except ImportError as exc:  # a failed compile: fall back, loudly
-    CyFrameDecoder = None
-    if not PURE_PYTHON_REQUESTED:
-        warnings.warn(f"venue.codecs._framing is not compiled ({exc}); using the pure-Python "
-                      f"frame decoder. Reinstall with a C compiler and Cython to fix.",
-                      RuntimeWarning, stacklevel=2)
-
-if CyFrameDecoder is not None and not PURE_PYTHON_REQUESTED:
-    FrameDecoder: type = CyFrameDecoder
-    IMPLEMENTATION = "cython"
-else:
-    FrameDecoder = PyFrameDecoder
-    IMPLEMENTATION = "python"
+FrameDecoder, CyFrameDecoder, IMPLEMENTATION = select_twin(
+    "venue.codecs._framing", "CyFrameDecoder", PyFrameDecoder)

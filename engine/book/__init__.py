@@ -48,9 +48,7 @@ order id. ``to_state``/``from_state`` round-trip through plain tuples, across bo
 
 from __future__ import annotations
 
-import warnings
-
-from venue import PURE_PYTHON_REQUESTED
+from venue import select_twin
 
 from .python import PyOrderBook
 from .records import (
@@ -77,22 +75,5 @@ __all__ = [
     "SubmitResult",
 ]
 
-# VENUE_PURE_PYTHON=1 forces the pure-Python twins (read by the top-level package, since
-# engine/ may not import os: DESIGN.md section 4).
-
-CyOrderBook: type | None
-try:
-    from ._book import CyOrderBook
-except ImportError as exc:  # a failed compile: fall back, loudly
-    CyOrderBook = None
-    if not PURE_PYTHON_REQUESTED:
-        warnings.warn(f"venue.engine.book._book is not compiled ({exc}); using the "
-                      f"pure-Python order book. Reinstall with a C compiler and Cython to fix.",
-                      RuntimeWarning, stacklevel=2)
-
-if CyOrderBook is not None and not PURE_PYTHON_REQUESTED:
-    OrderBook: type = CyOrderBook
-    IMPLEMENTATION = "cython"
-else:
-    OrderBook = PyOrderBook
-    IMPLEMENTATION = "python"
+OrderBook, CyOrderBook, IMPLEMENTATION = select_twin(
+    "venue.engine.book._book", "CyOrderBook", PyOrderBook)
