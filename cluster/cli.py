@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from tqdm import tqdm
 
 from venue.codecs import Schema
-from venue.engine import EngineHalted, PluginLoadError, SnapshotError
+from venue.engine import EngineHalted, PluginLoadError, SnapshotError, schema_for
 
 from .journal import entry_lines
 from .recovery import ChainMismatchError, recover
@@ -50,20 +50,18 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return 0
 
 
-def _schema_for(store: DataStore) -> Schema:
+def _schema_of(store: DataStore) -> Schema:
     try:
-        modules = store.load_modules()
+        return schema_for(store.load_modules())
     except PluginLoadError as exc:
         print(f"warning: {exc}; plugin commands and events will show as undecodable",
               file=sys.stderr)
         return Schema()
-    return Schema(commands=[t for m in modules for t in m.handles],
-                  events=[t for m in modules for t in m.emits])
 
 
 def cmd_tail(args: argparse.Namespace) -> int:
     with DataStore(args.data_dir, readonly=True) as store:
-        schema = _schema_for(store)
+        schema = _schema_of(store)
         next_index = args.from_index
         if next_index is None:
             next_index = max(1, store.last_index() - args.lines + 1)

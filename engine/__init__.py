@@ -1,7 +1,7 @@
 """The deterministic core: modules fold log entries into events. No I/O, clock or threads."""
 
 from .context import ApplyContext
-from .dispatcher import Applied, Engine
+from .dispatcher import Applied, Engine, schema_for
 from .errors import (
     EngineError,
     EngineHalted,
@@ -17,5 +17,5 @@ from .service import Module, ModuleDirectory
 __all__ = [
     "Applied", "ApplyContext", "Engine", "EngineError", "EngineHalted", "HashChain",
     "Module", "ModuleDirectory", "PluginLoadError", "SnapshotError", "SnapshotVersionError",
-    "chain_step", "load_modules", "replay", "resolve",
+    "chain_step", "load_modules", "replay", "resolve", "schema_for",
 ]

@@ -38,7 +38,8 @@ class Applied(NamedTuple):
     outcomes: list[Outcome]
 
 
-def _schema_for(modules: Sequence[Module]) -> Schema:
+def schema_for(modules: Sequence[Module]) -> Schema:
+    """The schema of a node running ``modules``: venue's types plus the ones they declare."""
     commands = [t for m in modules for t in m.handles]
     events = [t for m in modules for t in m.emits]
     return Schema(commands=commands, events=events)
@@ -54,7 +55,7 @@ class Engine:
         self._handlers: dict[type, tuple[Module, str]] = {}
         for module in modules:
             self._register(module)
-        self.schema = _schema_for(modules)
+        self.schema = schema_for(modules)
         self.sessions = ClientSessions(sessions_max)
         self.timers = TimerQueue(timers_max)
         self.chain = HashChain()
