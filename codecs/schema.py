@@ -84,7 +84,8 @@ class Schema:
         command_union = typing.Union[tuple(self.commands.values())]  # noqa: UP007
         event_union = typing.Union[tuple(self.events.values())]  # noqa: UP007
         self.encoder = msgspec.msgpack.Encoder(order="deterministic")
-        self._command_decoder = msgspec.msgpack.Decoder(command_union)
+        #: raises msgspec errors; ``decode_command`` wraps them as ``DecodeError``
+        self.command_decoder = msgspec.msgpack.Decoder(command_union)
         self._event_decoder = msgspec.msgpack.Decoder(event_union)
         self._outcomes_decoder = msgspec.msgpack.Decoder(
             list[tuple[int, int, list[event_union]]]
@@ -93,7 +94,7 @@ class Schema:
     def decode_command(self, data: bytes) -> Command:
         """Decode one command; raise ``DecodeError`` naming the problem on bad bytes."""
         try:
-            return self._command_decoder.decode(data)
+            return self.command_decoder.decode(data)
         except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError) as exc:
             raise DecodeError(f"bad command: {exc}") from None
 

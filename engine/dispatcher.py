@@ -168,7 +168,7 @@ class Engine:
         except (msgspec.DecodeError, msgspec.ValidationError):
             raise self._halt_with(entry, "engine", "COMMAND_BATCH payload") from None
         check = self.sessions.check
-        decode = self.schema.decode_command
+        decode = self.schema.command_decoder.decode  # every error it raises is a reject
         handlers = self._handlers
         ctx = self.ctx
         for client_command in batch.commands:
