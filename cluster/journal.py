@@ -13,28 +13,30 @@ from venue.codecs.errors import DecodeError
 from venue.codecs.log import PAYLOAD_TYPES, CommandBatch
 
 
-def format_struct(obj: object) -> str:
-    """``Name(field=value, ...)`` omitting fields at their default; enums by name.
+def format_value(value: object) -> str:
+    """Readable one-line form: structs as ``Name(field=value, ...)`` omitting fields at
+    their default (nested structs likewise), enums by name, bytes in hex, dicts as
+    ``key=value`` pairs, anything else by ``repr``.
 
     >>> from venue.codecs import CancelOrder
-    >>> format_struct(CancelOrder(7, 1, "c-1", order_id=42))
+    >>> format_value(CancelOrder(7, 1, "c-1", order_id=42))
     "CancelOrder(account=7, instrument_id=1, client_order_id='c-1', order_id=42)"
     """
-    if not isinstance(obj, msgspec.Struct):
-        return repr(obj)
-    parts = []
-    for field in msgspec.structs.fields(obj):
-        value = getattr(obj, field.name)
-        if field.default is not msgspec.NODEFAULT and value == field.default:
-            continue
-        if isinstance(value, enum.Enum):
-            shown = value.name
-        elif isinstance(value, bytes):
-            shown = value.hex()
-        else:
-            shown = repr(value)
-        parts.append(f"{field.name}={shown}")
-    return f"{type(obj).__name__}({', '.join(parts)})"
+    if isinstance(value, msgspec.Struct):
+        parts = []
+        for field in msgspec.structs.fields(value):
+            item = getattr(value, field.name)
+            if field.default is not msgspec.NODEFAULT and item == field.default:
+                continue
+            parts.append(f"{field.name}={format_value(item)}")
+        return f"{type(value).__name__}({', '.join(parts)})"
+    if isinstance(value, enum.Enum):
+        return value.name
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, dict):
+        return " ".join(f"{key}={format_value(item)}" for key, item in value.items())
+    return repr(value)
 
 
 def format_timestamp(timestamp_ns: int) -> str:
@@ -53,19 +55,19 @@ def entry_lines(entry: LogEntry, outcomes: list[Outcome] | None, schema: Schema
     head = f"{prefix} {format_timestamp(entry.timestamp_ns)} term={entry.term} {entry.kind.name}"
     if entry.kind != EntryKind.COMMAND_BATCH:
         payload = msgspec.msgpack.decode(entry.payload, type=PAYLOAD_TYPES[entry.kind])
-        yield f"{head} {format_struct(payload)}"
+        yield f"{head} {format_value(payload)}"
         for events in by_seq.values():
             for event in events:
-                yield f"{prefix}   -> {format_struct(event)}"
+                yield f"{prefix}   -> {format_value(event)}"
         return
     batch = msgspec.msgpack.decode(entry.payload, type=CommandBatch)
     yield f"{head} ({len(batch.commands)} commands)"
     for client_command in batch.commands:
         try:
-            shown = format_struct(schema.decode_command(client_command.command))
+            shown = format_value(schema.decode_command(client_command.command))
         except DecodeError as exc:
             shown = f"<undecodable command: {exc}>"
         key = (client_command.session_id, client_command.client_seq)
         yield f"{prefix} s{key[0]}#{key[1]} {shown}"
         for event in by_seq.pop(key, []):
-            yield f"{prefix}   -> {format_struct(event)}"
+            yield f"{prefix}   -> {format_value(event)}"

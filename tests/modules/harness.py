@@ -31,13 +31,13 @@ from __future__ import annotations
 
 import ast
 import difflib
-import enum
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import msgspec
 
+from venue.cluster.journal import format_value
 from venue.codecs import (
     BUILTIN_COMMANDS,
     ClientCommand,
@@ -89,22 +89,6 @@ class EngineDriver:
         [outcome] = self.append(EntryKind.COMMAND_BATCH, batch).outcomes
         assert (outcome.session_id, outcome.client_seq) == (self.session_id, self.client_seq)
         return outcome.events
-
-
-def format_value(value: object) -> str:
-    if isinstance(value, enum.Enum):
-        return value.name
-    if isinstance(value, msgspec.Struct):
-        parts = []
-        for field in msgspec.structs.fields(value):
-            item = getattr(value, field.name)
-            if field.default is not msgspec.NODEFAULT and item == field.default:
-                continue
-            parts.append(f"{field.name}={format_value(item)}")
-        return f"{type(value).__name__}({', '.join(parts)})"
-    if isinstance(value, dict):
-        return " ".join(f"{key}={format_value(item)}" for key, item in value.items())
-    return repr(value)
 
 
 def parse_call(line: str) -> tuple[str, list, dict]:
