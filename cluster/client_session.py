@@ -30,13 +30,12 @@ from venue.codecs.client import (
     Subscribe,
 )
 from venue.codecs.errors import FrameError
-from venue.codecs.framing import FrameDecoder, encode_frame
+from venue.codecs.framing import FramedChannel
 
 UNACKED_COMMANDS_MAX_DEFAULT = 4096
 KEEPALIVE_INTERVAL_NS_DEFAULT = 1_000_000_000
 FRAME_SIZE_BYTES_MAX_DEFAULT = 16 * 1024 * 1024
 
-_encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder(NodeFrame)
 
 
@@ -86,29 +85,12 @@ ClientEvent = (SessionReady | CommandResult | CommandRefused | Redirected | Conn
                | ProtocolViolation | StreamItem)
 
 
-class _Connection:
-    """Bytes in and out of one connection (shared by sessions and subscriptions)."""
-
-    def __init__(self, frame_size_bytes_max: int) -> None:
-        self.frame_size_bytes_max = frame_size_bytes_max
-        self._decoder = FrameDecoder(frame_size_bytes_max)
-        self._out = bytearray()
-
-    def reset(self) -> None:
-        self._decoder = FrameDecoder(self.frame_size_bytes_max)
-        self._out.clear()
-
-    def write(self, frame: msgspec.Struct) -> None:
-        self._out += encode_frame(_encoder.encode(frame), self.frame_size_bytes_max)
-
-    def data_to_send(self) -> bytes:
-        data = bytes(self._out)
-        self._out.clear()
-        return data
+class _Connection(FramedChannel):
+    """A framed connection whose incoming frames are node frames."""
 
     def frames(self, data: bytes) -> list[msgspec.Struct] | ProtocolViolation:
         try:
-            return [_decoder.decode(frame) for frame in self._decoder.receive_data(data)]
+            return [_decoder.decode(frame) for frame in self.receive_data(data)]
         except (FrameError, msgspec.DecodeError, msgspec.ValidationError,
                 UnicodeDecodeError) as exc:
             return ProtocolViolation(f"bad frame from the node: {exc}")

@@ -27,7 +27,7 @@ from typing import NamedTuple
 import msgspec
 
 from venue.codecs.errors import FrameError
-from venue.codecs.framing import FrameDecoder, encode_frame
+from venue.codecs.framing import FramedChannel
 
 NONCE_SIZE_BYTES = 16
 HANDSHAKE_FRAME_SIZE_BYTES_MAX = 1024
@@ -62,7 +62,6 @@ class Payload(msgspec.Struct, frozen=True, array_like=True, tag=5):
 
 PeerFrame = Hello | Welcome | Proof | Refused | Payload
 _decoder = msgspec.msgpack.Decoder(PeerFrame)
-_encoder = msgspec.msgpack.Encoder()
 
 
 class Role(enum.Enum):
@@ -118,9 +117,7 @@ class PeerProtocol:
         self._secret = secret
         self._nonce = nonce
         self._accept_peer = accept_peer or (lambda _peer: True)
-        self._decoder = FrameDecoder(frame_size_bytes_max)
-        self._frame_size_bytes_max = frame_size_bytes_max
-        self._out = bytearray()
+        self._channel = FramedChannel(frame_size_bytes_max)
         self._my_nonce = b""
         self._their_nonce = b""
         self.state = State.HANDSHAKE
@@ -129,12 +126,10 @@ class PeerProtocol:
             self._write(Hello(cluster_id, node_id, peer_id, self._my_nonce))
 
     def _write(self, frame: msgspec.Struct) -> None:
-        self._out += encode_frame(_encoder.encode(frame), self._frame_size_bytes_max)
+        self._channel.write(frame)
 
     def data_to_send(self) -> bytes:
-        data = bytes(self._out)
-        self._out.clear()
-        return data
+        return self._channel.data_to_send()
 
     def send(self, data: bytes) -> None:
         """Queue one payload; only once established."""
@@ -146,7 +141,7 @@ class PeerProtocol:
         if self.state is State.FAILED:
             return []
         try:
-            frames = self._decoder.receive_data(data)
+            frames = self._channel.receive_data(data)
         except FrameError as exc:
             return [self._fail(f"bad framing: {exc}")]
         events: list[PeerEvent] = []
@@ -165,7 +160,7 @@ class PeerProtocol:
             if self.state is State.FAILED:
                 return events
         if self.state is State.HANDSHAKE and (
-                self._decoder.buffered_bytes > HANDSHAKE_FRAME_SIZE_BYTES_MAX):
+                self._channel.buffered_bytes > HANDSHAKE_FRAME_SIZE_BYTES_MAX):
             events.append(self._fail("oversized handshake frame", True))
         return events
 

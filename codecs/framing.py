@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import struct
 
+import msgspec
+
 from venue import select_twin
 
 from .errors import FrameError, FrameTooLarge, FrameTruncated
@@ -92,3 +94,37 @@ class PyFrameDecoder:
 
 FrameDecoder, CyFrameDecoder, IMPLEMENTATION = select_twin(
     "venue.codecs._framing", "CyFrameDecoder", PyFrameDecoder)
+
+
+_channel_encoder = msgspec.msgpack.Encoder()
+
+
+class FramedChannel:
+    """Sans-I/O framing of one connection: msgpack messages out as frames, frames in as
+    bytes (for the caller's typed decoder). ``FrameError`` from ``receive_data`` means the
+    stream is unusable: close the connection."""
+
+    def __init__(self, frame_size_bytes_max: int = FRAME_SIZE_BYTES_MAX_DEFAULT) -> None:
+        self.frame_size_bytes_max = frame_size_bytes_max
+        self._decoder = FrameDecoder(frame_size_bytes_max)
+        self._out = bytearray()
+
+    @property
+    def buffered_bytes(self) -> int:
+        return self._decoder.buffered_bytes
+
+    def reset(self) -> None:
+        """A new connection: forget partial input and unsent output."""
+        self._decoder = FrameDecoder(self.frame_size_bytes_max)
+        self._out.clear()
+
+    def write(self, message: object) -> None:
+        self._out += encode_frame(_channel_encoder.encode(message), self.frame_size_bytes_max)
+
+    def data_to_send(self) -> bytes:
+        data = bytes(self._out)
+        self._out.clear()
+        return data
+
+    def receive_data(self, data: bytes) -> list[bytes]:
+        return self._decoder.receive_data(data)

@@ -95,9 +95,11 @@ def test_an_acceptor_impersonating_the_dialled_node_without_the_secret_is_refuse
 
 def test_payload_before_the_handshake_is_refused() -> None:
     _, acceptor = pair()
-    from venue.cluster.peer import Payload, _encoder
+    import msgspec
 
-    events = acceptor.receive_data(encode_frame(_encoder.encode(Payload(b"inject"))))
+    from venue.cluster.peer import Payload
+
+    events = acceptor.receive_data(encode_frame(msgspec.msgpack.encode(Payload(b"inject"))))
     assert len(events) == 1 and "unexpected Payload during the handshake" in events[0].reason
 
 
