@@ -37,18 +37,6 @@ def test_active_book_is_the_one_implementation_names() -> None:
     assert OrderBook is expected
 
 
-def test_the_compiled_twin_is_built_and_active() -> None:
-    """``pip install -e .`` compiles the Cython twin; a build that silently fell back would
-    fail here (set VENUE_PURE_PYTHON=1 to run deliberately on the pure-Python twin)."""
-    import os
-
-    if os.environ.get("VENUE_PURE_PYTHON"):
-        assert IMPLEMENTATION == "python"
-    else:
-        assert CyOrderBook is not None, "venue.engine.book._book did not compile"
-        assert IMPLEMENTATION == "cython"
-
-
 class TestPyOrderBook:
     book_class: type = PyOrderBook
 

@@ -253,15 +253,3 @@ def test_arbitrary_streams_match_the_simple_model(decoder_class: type, segments:
         assert truncated.value.have_bytes == leftover
     else:
         decoder.eof()
-
-
-def test_the_compiled_twin_is_built_and_active() -> None:
-    """``pip install -e .`` compiles the Cython twin; a build that silently fell back would
-    fail here (set VENUE_PURE_PYTHON=1 to run deliberately on the pure-Python twin)."""
-    import os
-
-    if os.environ.get("VENUE_PURE_PYTHON"):
-        assert IMPLEMENTATION == "python"
-    else:
-        assert CyFrameDecoder is not None, "venue.codecs._framing did not compile"
-        assert IMPLEMENTATION == "cython"
