@@ -130,9 +130,9 @@ class SingleNode:
         return self.append([TimerFire(now_ns)])[0]
 
     def request_snapshot(self, requested_by: str = "operator") -> Path:
+        """Append a SNAPSHOT_MARKER entry (every node snapshots after applying it)."""
         self.append([SnapshotMarker(requested_by)])
-        return self.store.path / "snapshots" / (
-            f"snapshot-{self.engine.applied_index:020d}.snap")
+        return self.store.snapshot_path(self.engine.applied_index)
 
     def take_snapshot(self) -> Path:
         return self.store.write_snapshot(self.engine.applied_index, self.engine.take_snapshot())

@@ -302,10 +302,13 @@ class DataStore:
                 found.append(int(digits))
         return sorted(found)
 
+    def snapshot_path(self, index: int) -> Path:
+        return self.path / "snapshots" / f"snapshot-{index:020d}.snap"
+
     def write_snapshot(self, index: int, data: bytes) -> Path:
         """Write atomically (temp file, fsync, rename, fsync dir); keep the newest few."""
         directory = self.path / "snapshots"
-        final = directory / f"snapshot-{index:020d}.snap"
+        final = self.snapshot_path(index)
         temporary = final.with_suffix(".tmp")
         with temporary.open("wb") as handle:
             handle.write(data)
@@ -318,11 +321,11 @@ class DataStore:
         finally:
             os.close(dir_fd)
         for old in self.snapshot_indexes()[:-self.snapshots_kept]:
-            (directory / f"snapshot-{old:020d}.snap").unlink(missing_ok=True)
+            self.snapshot_path(old).unlink(missing_ok=True)
         return final
 
     def read_snapshot(self, index: int) -> bytes:
-        return (self.path / "snapshots" / f"snapshot-{index:020d}.snap").read_bytes()
+        return self.snapshot_path(index).read_bytes()
 
     def latest_snapshot_index(self, at_or_below: int | None = None) -> int | None:
         candidates = [i for i in self.snapshot_indexes()
