@@ -29,6 +29,7 @@ __all__ = [
     "InstrumentAdded",
     "InstrumentStatusChanged",
     "KillSwitchSet",
+    "MassCancelCompleted",
     "OrderAccepted",
     "OrderCancelled",
     "OrderExpired",
@@ -134,6 +135,17 @@ class OrderTriggered(Event, tag=7):
     instrument_id: int
     client_order_id: str
     trigger_price: int
+
+
+class MassCancelCompleted(Event, tag=8):
+    """A mass cancel finished: ``cancelled_count`` orders were cancelled (each with its own
+    ``OrderCancelled``, reason MASS_CANCEL, carrying ``client_request_id``); 0 is a valid
+    answer. ``account`` and ``instrument_id`` are the request's filters (0: all)."""
+
+    client_request_id: str
+    account: int
+    instrument_id: int
+    cancelled_count: int
 
 
 # -- reference data ------------------------------------------------------------------------
@@ -246,6 +258,7 @@ BUILTIN_EVENTS: tuple[type[Event], ...] = (
     OrderReplaced,
     OrderExpired,
     OrderTriggered,
+    MassCancelCompleted,
     InstrumentAdded,
     InstrumentStatusChanged,
     ReferencePriceSet,

@@ -11,6 +11,10 @@ if TYPE_CHECKING:
     from venue.codecs import Event
 
     from .modules.sessions import ClientSessions
+    from .service import Module
+
+#: how deeply observers may nest (an observer's event observed by another, and so on)
+OBSERVER_DEPTH_MAX = 8
 
 
 class ApplyContext:
@@ -23,15 +27,24 @@ class ApplyContext:
     ``event_types``: the event types of the node's schema. When given, ``emit`` refuses any
     other type (a module that forgot to list a type in ``emits``, or emitted something that is
     not an event): such events would be hashed and stored but no tool could decode them.
+
+    ``observers``: event type -> the modules (name, module) that observe it, in registration
+    order (``Module.observes``). ``emit`` hands each event to them at once, depth first, so an
+    observer's own events follow the event that caused them.
     """
 
-    __slots__ = ("_event_types", "_events", "_module", "_sessions", "_timers", "client_seq",
-                 "log_index", "now_ns", "session_id")
+    __slots__ = ("_depth", "_event_types", "_events", "_module", "_observers", "_sessions",
+                 "_timers", "client_seq", "fault_module", "log_index", "now_ns", "session_id")
 
     def __init__(self, timers: TimerQueue, event_types: Iterable[type] | None = None,
-                 sessions: ClientSessions | None = None) -> None:
+                 sessions: ClientSessions | None = None,
+                 observers: dict[type, list[tuple[str, Module]]] | None = None) -> None:
         self._timers = timers
         self._sessions = sessions
+        self._observers = observers or {}
+        self._depth = 0
+        #: the module whose callback raised, when that was an observer (for the halt report)
+        self.fault_module = ""
         # a dict used as an ordered set (the engine uses no sets); None: accept any event
         self._event_types = None if event_types is None else dict.fromkeys(event_types)
         self._events: list[Event] = []
@@ -60,6 +73,37 @@ class ApplyContext:
                 f"module {self._module!r} emitted {type(event).__qualname__}, which is not an "
                 f"event type of this node's schema: list it in the module's `emits`")
         self._events.append(event)
+        observers = self._observers.get(type(event))
+        if observers is not None:
+            self._notify(observers, event)
+
+    def emit_all(self, events: Iterable[Event]) -> None:
+        """``emit`` each of ``events``, in order."""
+        emit = self.emit
+        for event in events:
+            emit(event)
+
+    def _notify(self, observers: list[tuple[str, Module]], event: Event) -> None:
+        """Run every other module's ``on_event`` for ``event``, as that module."""
+        emitter = self._module
+        if self._depth >= OBSERVER_DEPTH_MAX:
+            raise RecursionError(f"observers nest deeper than {OBSERVER_DEPTH_MAX} while "
+                                 f"module {emitter!r} emitted {event!r}: an event cycle")
+        self._depth += 1
+        try:
+            for name, module in observers:
+                if name == emitter:  # a module never observes its own events
+                    continue
+                self._module = name
+                try:
+                    module.on_event(self, event)
+                except Exception:
+                    if not self.fault_module:
+                        self.fault_module = name
+                    raise
+        finally:
+            self._module = emitter
+            self._depth -= 1
 
     def schedule_timer(self, deadline_ns: int, timer_id: int) -> None:
         """Ask for ``on_timer(ctx, timer_id)`` once the log reaches ``deadline_ns``.

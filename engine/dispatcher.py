@@ -45,6 +45,15 @@ def schema_for(modules: Sequence[Module]) -> Schema:
     return Schema(commands=commands, events=events)
 
 
+def _observers_of(modules: Sequence[Module]) -> dict[type, list[tuple[str, Module]]]:
+    """Event type -> the modules that observe it, in registration order."""
+    observers: dict[type, list[tuple[str, Module]]] = {}
+    for module in modules:
+        for event_type in module.observes:
+            observers.setdefault(event_type, []).append((module.name, module))
+    return observers
+
+
 class Engine:
     """Deterministic state machine over the log. Single-threaded; no I/O; no clock."""
 
@@ -61,7 +70,8 @@ class Engine:
         self.chain = HashChain()
         self.applied_index = 0
         self.last_timestamp_ns = 0
-        self.ctx = ApplyContext(self.timers, self.schema.events.values(), self.sessions)
+        self.ctx = ApplyContext(self.timers, self.schema.events.values(), self.sessions,
+                                _observers_of(modules))
         self._halt: EngineHalted | None = None
         self._batch_decoder = msgspec.msgpack.Decoder(CommandBatch)
         self._entry_handlers: dict[EntryKind, Callable[[LogEntry, list[Outcome]], None]] = {
@@ -125,6 +135,7 @@ class Engine:
                               f"engine is at {self.applied_index}")
         ctx = self.ctx
         ctx.log_index = index
+        ctx.fault_module = ""
         ctx.now_ns = entry.timestamp_ns
         outcomes: list[Outcome] = []
         handler = self._entry_handlers.get(entry.kind)
@@ -159,6 +170,9 @@ class Engine:
         return "engine", "encoding the entry's events"
 
     def _halt_with(self, entry: LogEntry, module: str, what: object) -> EngineHalted:
+        observer = self.ctx.fault_module  # an observer that raised inside ``module``'s emit
+        if observer and observer != module:
+            module = f"{observer} (observing {module})"
         self._halt = EngineHalted(entry.index, module, what, traceback.format_exc())
         return self._halt
 

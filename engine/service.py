@@ -53,12 +53,18 @@ class Module:
     ``handles``: the command types this module applies (each type has one handler).
     ``emits``: the plugin event types it emits (built-in event types need not be listed);
     they join the node's schema so tools can decode them.
+    ``observes``: event types this module wants to see when *another* module emits them:
+    ``on_event(ctx, event)`` runs at once, inside that emit, so the observer's own events
+    follow the one that caused them and the whole entry stays all or nothing. This is how
+    modules react to each other without touching each other's state (risk settles balances
+    on ``OrderFilled``; matching cancels resting orders on an instrument's close).
     ``snapshot_version``: bump when ``take_snapshot``'s format changes incompatibly.
     """
 
     name: ClassVar[str] = ""
     handles: ClassVar[tuple[type[Command], ...]] = ()
     emits: ClassVar[tuple[type[Event], ...]] = ()
+    observes: ClassVar[tuple[type[Event], ...]] = ()
     snapshot_version: ClassVar[int] = 1
 
     #: set by the engine before ``on_start``
@@ -79,6 +85,11 @@ class Module:
 
     def on_timer(self, ctx: ApplyContext, timer_id: int) -> None:
         """A timer this module scheduled has fired."""
+
+    def on_event(self, ctx: ApplyContext, event: Event) -> None:
+        """Another module emitted ``event``, of a type in ``observes``. ``ctx`` names the
+        same command (session, seq, time) as the emitter's; events emitted here, and timers
+        scheduled here, are this module's."""
 
     def take_snapshot(self) -> bytes:
         """All of this module's state, as bytes that ``on_start`` can restore.

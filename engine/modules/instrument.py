@@ -96,29 +96,34 @@ def reference_price_problem(price: int, tick_size: int) -> str | None:
     return None
 
 
-def within_band(instrument: Instrument, price: int) -> bool:
+def within_band(instrument: Instrument, price: int, reference: int | None = None) -> bool:
     """True if ``price`` is inside the instrument's band, or it has no band or reference.
 
-    In integers only: ``|price - reference| * 10_000 <= reference * price_band_bps``, so a
-    price exactly at the edge is inside. O(1).
+    The band is around ``reference`` when given (the matching module passes the last trade
+    price), else around the instrument's set reference price. In integers only:
+    ``|price - reference| * 10_000 <= reference * price_band_bps``, so a price exactly at
+    the edge is inside. O(1).
     """
-    reference = instrument.reference_price
+    if reference is None:
+        reference = instrument.reference_price
     band_bps = instrument.price_band_bps
     if reference == 0 or band_bps == 0:
         return True
     return abs(price - reference) * BASIS_POINTS_PER_UNIT <= reference * band_bps
 
 
-def band_limits(instrument: Instrument) -> tuple[int, int] | None:
-    """The lowest and highest on-tick prices inside the band; None without a band or a
-    reference price. O(1).
+def band_limits(instrument: Instrument, reference: int | None = None
+                ) -> tuple[int, int] | None:
+    """The lowest and highest on-tick prices inside the band (around ``reference`` when
+    given, else the set reference price); None without a band or a reference price. O(1).
 
     A positive on-tick price is ``within_band`` exactly when it lies in this range: the
     distance to the reference (itself on tick) is a whole number of ticks, so the largest
     allowed distance is the band's width in price units, rounded down to a whole tick.
     The low end never goes below one tick (prices are positive).
     """
-    reference = instrument.reference_price
+    if reference is None:
+        reference = instrument.reference_price
     if reference == 0 or instrument.price_band_bps == 0:
         return None
     tick_size = instrument.tick_size

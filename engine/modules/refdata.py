@@ -130,8 +130,8 @@ class ReferenceDataModule(Module):
         instruments = self._instruments
         return [instruments[instrument_id] for instrument_id in self._ids]
 
-    def check_order(self, instrument_id: int, price: int, quantity: int, needs_price: bool
-                    ) -> RejectReason | None:
+    def check_order(self, instrument_id: int, price: int, quantity: int, needs_price: bool,
+                    reference_price: int | None = None) -> RejectReason | None:
         """Why an order for ``quantity`` at ``price`` may not enter, or None if it may. O(1).
 
         Checks in this order, returning the first reason that applies: the instrument exists
@@ -140,8 +140,10 @@ class ReferenceDataModule(Module):
         size (PRICE_OFF_TICK); the quantity is positive and a multiple of the lot size
         (QUANTITY_OUT_OF_RANGE, QUANTITY_OFF_LOT) and within min and max
         (QUANTITY_OUT_OF_RANGE); when ``needs_price``, the price is within the band around
-        the reference price (PRICE_OUT_OF_BAND, see ``within_band``). ``price`` is ignored
-        when ``needs_price`` is false (market orders).
+        the reference price (PRICE_OUT_OF_BAND, see ``within_band``; ``reference_price``
+        replaces the set reference when given, as the last trade price does once an
+        instrument has traded). ``price`` is ignored when ``needs_price`` is false (market
+        orders).
         """
         instrument = self._instruments.get(instrument_id)
         if instrument is None:
@@ -162,20 +164,22 @@ class ReferenceDataModule(Module):
         max_quantity = instrument.max_quantity
         if quantity < instrument.min_quantity or (max_quantity and quantity > max_quantity):
             return RejectReason.QUANTITY_OUT_OF_RANGE
-        if needs_price and not within_band(instrument, price):
+        if needs_price and not within_band(instrument, price, reference_price):
             return RejectReason.PRICE_OUT_OF_BAND
         return None
 
-    def price_band(self, instrument_id: int) -> tuple[int, int] | None:
-        """The lowest and highest on-tick prices inside the band, or None when the
-        instrument is unknown or has no band or no reference price. O(1).
+    def price_band(self, instrument_id: int, reference_price: int | None = None
+                   ) -> tuple[int, int] | None:
+        """The lowest and highest on-tick prices inside the band (around ``reference_price``
+        when given), or None when the instrument is unknown or has no band or no reference
+        price. O(1).
 
         ``check_order`` accepts a positive on-tick price for the band exactly when it lies
         in this range; the matching module can use it to stop a market order sweeping
         beyond the band.
         """
         instrument = self._instruments.get(instrument_id)
-        return None if instrument is None else band_limits(instrument)
+        return None if instrument is None else band_limits(instrument, reference_price)
 
     # -- applying commands ---------------------------------------------------------------
 
