@@ -48,6 +48,10 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
                         help="steps with faults on, before healing")
     parser.add_argument("--durability", choices=("fsync", "replicated"), default="fsync",
                         help="what a node syncs when (see tests/sim/storage.py)")
+    parser.add_argument("--workload", choices=("counter", "trading"), default="counter",
+                        help="what the clients submit: counter increments, or order flow "
+                             "through refdata, risk and matching (balances checked on every "
+                             "node after every entry)")
     parser.add_argument("--broken", choices=sorted(VARIANTS), default="none",
                         help="run a deliberately broken variant (the checker must catch it)")
     return parser.parse_args(argv)
@@ -57,7 +61,8 @@ def options_for(arguments: argparse.Namespace) -> Options:
     base = VARIANTS[arguments.broken]
     return Options(**{**{name: getattr(base, name) for name in base.__dataclass_fields__},
                       "fault_steps": arguments.fault_steps,
-                      "durability": arguments.durability})
+                      "durability": arguments.durability,
+                      "workload": arguments.workload})
 
 
 def run(seed: int, options: Options, variant: str) -> Result:
@@ -83,7 +88,8 @@ def replay_one(seed: int, options: Options, variant: str) -> int:
                                  figure("violations", int(bool(result.violation)),
                                         "violations")],
                     seed_start=seed, fault_steps=options.fault_steps,
-                    durability=options.durability, variant=variant)
+                    durability=options.durability, variant=variant,
+                    workload=options.workload)
     return 1 if result.violation else 0
 
 
@@ -98,6 +104,7 @@ def sweep(seeds: range, options: Options, variant: str) -> int:
             print(f"VIOLATION seed={seed}: {result.violation}")
             print(f"  replay: python scripts/simulate.py --seed {seed}"
                   f" --fault-steps {options.fault_steps} --durability {options.durability}"
+                  f" --workload {options.workload}"
                   + (f" --broken {variant}" if variant != "none" else ""))
     elapsed_s = time.perf_counter() - started
     rate = len(seeds) / elapsed_s if elapsed_s > 0 else 0.0
@@ -107,7 +114,8 @@ def sweep(seeds: range, options: Options, variant: str) -> int:
                                  figure("seeds", len(seeds), "seeds"),
                                  figure("violations", violations, "violations")],
                     seed_start=seeds.start, fault_steps=options.fault_steps,
-                    durability=options.durability, variant=variant)
+                    durability=options.durability, variant=variant,
+                    workload=options.workload)
     return 1 if violations else 0
 
 

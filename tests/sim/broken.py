@@ -7,8 +7,12 @@ from contextlib import contextmanager
 
 from venue.cluster.raft import Ready
 from venue.cluster.raft.log import RaftLog
+from venue.codecs import Event, OrderFilled, Side
 from venue.engine import ApplyContext, Module
 from venue.engine.modules.counter import CounterModule, Increment, Incremented
+from venue.engine.modules.matching import MatchingModule
+from venue.engine.modules.refdata import ReferenceDataModule
+from venue.engine.modules.risk import RiskModule
 
 from .node import SimNode
 
@@ -64,3 +68,19 @@ class NodeDependentCounter(CounterModule):
 def one_rogue_node(node_id: int) -> list[Module]:
     """Node 2 runs the non-deterministic counter; the others the real one."""
     return [NodeDependentCounter(node_id) if node_id == 2 else CounterModule()]
+
+
+class LeakyRisk(RiskModule):
+    """A risk module that credits every seller one unit of the quote asset too many: the
+    books and chains agree on every node, but money appears from nowhere."""
+
+    def on_event(self, ctx: ApplyContext, event: Event) -> None:
+        super().on_event(ctx, event)
+        if type(event) is OrderFilled:
+            seller = (event.maker_account if event.taker_side == Side.BUY
+                      else event.taker_account)
+            self.ledger.row(seller, 1)[0] += 1
+
+
+def leaky_trading_node(node_id: int) -> list[Module]:
+    return [ReferenceDataModule(), LeakyRisk(), MatchingModule()]

@@ -7,14 +7,29 @@
 - One canonical hash chain: the chain hash every node computes (or restores from a snapshot)
   at an index is the same.
 - Exactly once: no ``(session_id, client_seq)`` has an applied effect twice in the canonical
-  chain, and every command the cluster acknowledged has exactly one.
+  chain, and every command the cluster acknowledged has exactly one. A command has an
+  effect when the engine applied it: it has an outcome that is not a session refusal (a
+  business reject is an effect too; a dropped resend has no outcome at all).
+- Balances are conserved (with the risk module): on every node, after every entry, each
+  asset's total over all accounts equals the deposits less the withdrawals the canonical
+  log made up to that entry, and the ledger's own invariants hold.
 """
 
 from __future__ import annotations
 
-from venue.codecs import LogEntry, Outcome
+from bisect import bisect_right
+from typing import Any
+
+from venue.codecs import BalanceChanged, BalanceReason, LogEntry, Outcome, SessionRejected
 from venue.engine.dispatcher import Applied
-from venue.engine.modules.counter import Incremented
+
+TRANSFERS = (BalanceReason.DEPOSIT, BalanceReason.WITHDRAW)
+
+
+def has_effect(outcome: Outcome) -> bool:
+    """The engine applied the command (a session refusal is the only outcome without)."""
+    events = outcome.events
+    return not (len(events) == 1 and type(events[0]) is SessionRejected)
 
 
 class Violation(AssertionError):
@@ -30,6 +45,9 @@ class Checker:
         self.acknowledged: dict[tuple[int, int], str] = {}  # (session, seq) -> how
         self.last_index = 0
         self.timestamp_max_ns = 0
+        # balance totals per asset after each index where a transfer applied, in order
+        self.transfer_indexes: list[int] = [0]
+        self.transfer_totals: list[dict[int, int]] = [{}]
 
     # -- Raft ------------------------------------------------------------------------------
 
@@ -63,6 +81,7 @@ class Checker:
             self.entries[index] = entry
             self.last_index = max(self.last_index, index)
             self._record_effects(index, applied.outcomes)
+            self._record_transfers(index, applied.outcomes)
         elif canonical != entry:
             raise Violation(f"committed entry changed: node {node_id} applied {_show(entry)} "
                             f"where {_show(canonical)} was committed")
@@ -84,12 +103,40 @@ class Checker:
 
     def _record_effects(self, index: int, outcomes: list[Outcome]) -> None:
         for outcome in outcomes:
-            if not any(isinstance(event, Incremented) for event in outcome.events):
+            if not outcome.client_seq or not has_effect(outcome):
                 continue
             key = (outcome.session_id, outcome.client_seq)
             earlier = self.effects.setdefault(key, index)
             if earlier != index:
                 raise Violation(f"command {key} applied twice: at {earlier} and {index}")
+
+    def _record_transfers(self, index: int, outcomes: list[Outcome]) -> None:
+        totals = None
+        for outcome in outcomes:
+            for event in outcome.events:
+                if type(event) is BalanceChanged and event.reason in TRANSFERS:
+                    if totals is None:
+                        if index <= self.transfer_indexes[-1]:
+                            raise Violation(f"canonical entry {index} recorded out of order")
+                        totals = dict(self.transfer_totals[-1])
+                    totals[event.asset] = totals.get(event.asset, 0) + event.delta
+        if totals is not None:
+            self.transfer_indexes.append(index)
+            self.transfer_totals.append(totals)
+
+    def check_conservation(self, node_id: int, index: int, risk: Any) -> None:
+        """After ``index``, the node's balances add up to what was transferred so far."""
+        position = bisect_right(self.transfer_indexes, index) - 1
+        expected = {asset: total for asset, total in
+                    sorted(self.transfer_totals[position].items()) if total}
+        actual = {asset: total for asset, total in risk.totals().items() if total}
+        if actual != expected:
+            raise Violation(f"balances not conserved on node {node_id} at {index}: "
+                            f"{actual} != transferred {expected}")
+        try:
+            risk._check()
+        except AssertionError as exc:
+            raise Violation(f"risk ledger broken on node {node_id} at {index}: {exc}") from None
 
     # -- clients ---------------------------------------------------------------------------
 

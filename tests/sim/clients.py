@@ -1,4 +1,4 @@
-"""Simulated clients: open a session, submit ``Increment`` commands through the leader, and
+"""Simulated clients: open a session, submit the workload's commands through the leader, and
 retry what was not acknowledged, resending the same ``client_seq``.
 
 A client talks to one node at a time and learns only what that node shows it: its session
@@ -12,13 +12,12 @@ silently, so this is how a client hears about it).
 from __future__ import annotations
 
 from random import Random
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from venue.cluster.raft import ProposalDropped
 from venue.codecs import ClientCommand, CommandBatch, EntryKind, SessionOpen
-from venue.engine.modules.counter import Increment
 
 from .checker import Checker
 
@@ -27,17 +26,17 @@ if TYPE_CHECKING:
 
 WINDOW_MAX = 3  # commands in flight per client
 RETRY_STEPS = 40  # resend after this long without an acknowledgement
-KEYS = 4  # counter keys the clients share
 _encoder = msgspec.msgpack.Encoder(order="deterministic")
 
 
 class SimClient:
     def __init__(self, client_id: int, rng: Random, checker: Checker,
-                 commands: dict[tuple[int, int], tuple[int, int]]) -> None:
+                 commands: dict[tuple[int, int], Any], workload: Any) -> None:
         self.id = client_id
         self.rng = rng
         self.checker = checker
-        self.commands = commands  # (session, seq) -> (key, amount), shared model
+        self.commands = commands  # (session, seq) -> the workload's model of it, shared
+        self.workload = workload
         self.node_id = 1
         self.session_id = 0
         self.opening: tuple[int, int, int] | None = None  # (index, term, step proposed)
@@ -68,9 +67,9 @@ class SimClient:
         elif submit and len(self.pending) < WINDOW_MAX and self.rng.randrange(4) == 0:
             seq = self.next_seq
             self.next_seq += 1
-            key, amount = self.rng.randrange(KEYS), self.rng.randrange(1, 10)
-            self.commands[(self.session_id, seq)] = (key, amount)
-            self.pending[seq] = _encoder.encode(Increment(key, amount))
+            encoded, model = self.workload.command(self.rng, self.id, seq)
+            self.commands[(self.session_id, seq)] = model
+            self.pending[seq] = encoded
             self._send(node, [seq], now)
 
     def _find_leader(self, nodes: dict[int, SimNode]) -> SimNode | None:

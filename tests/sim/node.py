@@ -16,10 +16,9 @@ from random import Random
 from venue.cluster.raft import Config, ConfState, RawNode, Ready, Role, Snapshot
 from venue.codecs import EntryKind, LogEntry
 from venue.engine import Engine, Module
-from venue.engine.modules.counter import Incremented
 
 from ..raft.harness import conf_state_at
-from .checker import Checker
+from .checker import Checker, has_effect
 from .network import Network
 from .storage import SimStorage
 
@@ -144,8 +143,11 @@ class SimNode:
             self.opened[entry.index] = entry.term
         for outcome in applied.outcomes:
             if outcome.client_seq:
-                effect = any(isinstance(event, Incremented) for event in outcome.events)
+                effect = has_effect(outcome)
                 self.outcomes[(outcome.session_id, outcome.client_seq)] = (entry.index, effect)
+        risk = self.engine.modules.get("risk")
+        if risk is not None:
+            self.checker.check_conservation(self.id, entry.index, risk)
 
     def check_leadership(self) -> None:
         """Election Safety every time; Leader Completeness once per term."""

@@ -14,20 +14,15 @@ from random import Random
 
 from venue.cluster.raft import ConfChangeType, ConfState, MessageType, ProposalDropped
 from venue.codecs import ConfigChange
-from venue.engine import Module
-from venue.engine.modules.counter import CounterModule
 
 from .checker import Checker, Violation
 from .clients import SimClient
 from .network import Faults, InFlight, Network
 from .node import ModuleFactory, SimNode
+from .workload import WORKLOADS
 
 READY_ROUNDS_MAX = 3  # Readies a node handles per step
 SNAPSHOT_GAP_MIN = 6  # entries applied since the last snapshot before another is taken
-
-
-def counter_modules(node_id: int) -> list[Module]:
-    return [CounterModule()]
 
 
 @dataclass(frozen=True)
@@ -52,7 +47,8 @@ class Options:
     membership_per_mille: int = 4
     faults: Faults = field(default_factory=Faults)
     node_type: type[SimNode] = SimNode
-    make_modules: ModuleFactory = counter_modules
+    make_modules: ModuleFactory | None = None  # None: the workload's modules
+    workload: str = "counter"  # or "trading" (see workload.py)
 
 
 @dataclass
@@ -77,6 +73,8 @@ class Simulation:
         self.trace: list[str] = []
         self.checker = Checker()
         self.network = Network(self.rng, options.faults)
+        self.workload = WORKLOADS[options.workload]
+        make_modules = options.make_modules or self.workload.make_modules
         self.commands: dict[tuple[int, int], tuple[int, int]] = {}
         voter_count = options.node_count or self.rng.choice((3, 5))
         learner = options.learner if options.learner is not None else self.rng.randrange(3) == 0
@@ -92,8 +90,8 @@ class Simulation:
             rate_ppm = 800_000 + self.rng.randrange(400_001)  # clocks drift by up to 20%
             self.nodes[node_id] = options.node_type(
                 node_id, conf_state if node_id in founders else None, self.rng, rate_ppm,
-                options.make_modules, self.checker, options.raft_settings, options.durability)
-        self.clients = [SimClient(i, self.rng, self.checker, self.commands)
+                make_modules, self.checker, options.raft_settings, options.durability)
+        self.clients = [SimClient(i, self.rng, self.checker, self.commands, self.workload)
                         for i in range(1, options.client_count + 1)]
         self.members: tuple[int, ...] = ()
         self.shape = (f"{voter_count} voters" + (" + 1 learner" if learner else "")
@@ -256,14 +254,8 @@ class Simulation:
         states = {engine.take_snapshot() for engine in engines.values()}  # type: ignore
         if len(states) != 1:
             raise Violation("nodes converged on the same index but hold different states")
-        expected: dict[int, int] = {}
-        for key in sorted(self.checker.effects):
-            counter, amount = self.commands[key]
-            expected[counter] = expected.get(counter, 0) + amount
-        for node_id, engine in engines.items():
-            values = engine.module("counter").values  # type: ignore[union-attr, attr-defined]
-            if dict(sorted(values.items())) != dict(sorted(expected.items())):
-                raise Violation(f"node {node_id} counters {values} != applied sum {expected}")
+        self.workload.check_final(engines, [self.commands[key]  # type: ignore[arg-type]
+                                            for key in sorted(self.checker.effects)])
         self.checker.check_acknowledged()
         return next(iter(engines.values())).chain.head.hex()  # type: ignore[union-attr]
 
