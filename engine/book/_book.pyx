@@ -61,66 +61,9 @@ cdef object IOC_REMAINDER = CancelReason.IOC_REMAINDER
 cdef object MARKET_PROTECTION = CancelReason.MARKET_PROTECTION
 cdef object GTC_MEMBER = TimeInForce.GTC
 cdef object NONE_MEMBER = SelfTradePrevention.NONE
+cdef Py_ssize_t LEVEL_POOL_MAX = 256  # emptied levels a side keeps for reuse
 
-
-cdef long long _integer(object value, long long low, long long high, str name) except? -1:
-    """``value`` as a C integer if it is an int in low..high, else ValueError."""
-    cdef int overflow = 0
-    cdef long long result
-    if not isinstance(value, int):
-        raise ValueError(f"{name} must be an integer in {low}..{high}, got {value!r}")
-    result = PyLong_AsLongLongAndOverflow(value, &overflow)
-    if overflow or result < low or result > high:
-        raise ValueError(f"{name} must be an integer in {low}..{high}, got {value!r}")
-    return result
-
-
-cdef object _named(type cls, tuple values):
-    """``cls(*values)`` for a NamedTuple class ``cls``, without the Python-level ``__new__``
-    (measured: a third of the cost of a passive submit): allocate the tuple subtype and
-    fill it, as ``tuple.__new__(cls, values)`` does in C."""
-    cdef Py_ssize_t index, size = len(values)
-    cdef PyObject* result = PyType_GenericAlloc(<PyTypeObject*>cls, size)
-    cdef PyObject* item
-    for index in range(size):
-        item = <PyObject*>values[index]
-        Py_INCREF(<object>item)
-        PyTuple_SET_ITEM_STEALING(result, index, item)
-    named = <object>result  # takes a reference of its own
-    Py_DECREF(named)
-    return named
-
-
-cdef inline object _result(object outcome, long long filled, long long leaves):
-    return _named(SubmitResult, (outcome, filled, leaves))
-
-
-cdef object _record(_Order order):
-    return _named(BookOrder, (
-        order.order_id, order.account, order.client_order_id, SIDES[order.side],
-        order.price, order.filled + order.leaves, order.leaves, order.visible,
-        order.display, order.filled, order.stp_group, MODES[order.stp_mode],
-        order.post_only))
-
-
-cdef _Order _new_order(object order_id, object account, object client_order_id, int side,
-                       long long price, long long leaves, long long display,
-                       object stp_group, long long group, long long account_key,
-                       int stp_mode, bint post_only):
-    cdef _Order order = _Order.__new__(_Order)
-    order.order_id = order_id
-    order.account = account
-    order.client_order_id = client_order_id
-    order.side = side
-    order.price = price
-    order.leaves = leaves
-    order.display = display
-    order.stp_group = stp_group
-    order.stp_by_group = group != 0
-    order.stp_key = group if group != 0 else account_key
-    order.stp_mode = stp_mode
-    order.post_only = post_only
-    return order
+include "_book_records.pxi"
 
 
 @cython.no_gc_clear  # __dealloc__ needs its fields to cut the order/level cycles
@@ -133,7 +76,14 @@ cdef class CyOrderBook:
     cdef dict orders
     cdef long long _next_trade_id, _last_trade_price, epoch
     cdef bint _has_last_trade
-    cdef list touched
+    cdef PyObject** touched  # owned references to the levels this operation touched
+    cdef Py_ssize_t touched_n, touched_capacity
+
+    def __cinit__(self, *args, **kwargs):
+        self.touched_capacity = 16
+        self.touched = <PyObject**>PyMem_Malloc(self.touched_capacity * sizeof(PyObject*))
+        if self.touched == NULL:
+            raise MemoryError()
 
     def __init__(self, instrument_id, orders_max=ORDERS_MAX_DEFAULT):
         check_orders_max(orders_max)
@@ -147,10 +97,13 @@ cdef class CyOrderBook:
         self._next_trade_id = 1
         self._has_last_trade = False
         self.epoch = 0
-        self.touched = []
+        self._release_touched()
 
     def __dealloc__(self):
         _cut_links(self)
+        if self.touched != NULL:
+            self._release_touched()
+            PyMem_Free(self.touched)
 
     # -- operations -----------------------------------------------------------------------
 
@@ -178,30 +131,32 @@ cdef class CyOrderBook:
         if post and (market or tif == IOC or tif == FOK):
             raise ValueError("post_only needs a resting limit order (GTC, DAY or GTD)")
         cdef _Order order = _new_order(order_id, account, client_order_id, c_side, c_price,
-                                       c_quantity, display, stp_group, group, account_key,
-                                       mode, post)
+                                       price, c_quantity, display, stp_group, group,
+                                       account_key, mode, post)
         if post and self._would_take(c_side, c_price):
-            return _result(POST_ONLY_WOULD_TAKE, 0, 0)
+            return _result(OUTCOME_POST_ONLY_WOULD_TAKE, 0, 0)
         if tif == FOK and not self._opposite(c_side).fillable(order):
-            return _result(FOK_NOT_FILLABLE, 0, 0)
+            return _result(OUTCOME_FOK_NOT_FILLABLE, 0, 0)
         self._begin()
-        cdef object outcome
+        cdef int outcome
         if _match(self, order, events):
-            outcome = CANCELLED
+            outcome = OUTCOME_CANCELLED
         elif order.leaves == 0:
-            outcome = FILLED
+            outcome = OUTCOME_FILLED
         elif tif != IOC and tif != FOK and not market:
             self._rest(order)
-            outcome = RESTING
+            self.orders[order_id] = order
+            outcome = OUTCOME_RESTING
         else:
             reason = IOC_REMAINDER
             if market and self._opposite(c_side).n:
                 reason = MARKET_PROTECTION
             self._cancel_event(order, reason, order.leaves, "", events)
             order.leaves = 0
-            outcome = CANCELLED
+            outcome = OUTCOME_CANCELLED
         self._publish(events)
-        return _result(outcome, order.filled, order.leaves if outcome is RESTING else 0)
+        return _result(outcome, order.filled,
+                       order.leaves if outcome == OUTCOME_RESTING else 0)
 
     def cancel(self, order_id, list events not None, *, reason=USER,
                request_client_order_id=""):
@@ -226,13 +181,7 @@ cdef class CyOrderBook:
         cdef long long quantity = _integer(new_quantity, 1, QUANTITY_MAX, "new_quantity")
         if quantity > order.leaves:
             raise ValueError(f"reduce to {quantity} exceeds leaves {order.leaves}")
-        self._begin()
-        self._touch(order.level)
-        order.leaves = quantity
-        if order.visible > quantity:
-            order.level.visible -= order.visible - quantity
-            order.visible = quantity
-        self._publish(events)
+        self._reduce(order, quantity, events)
         return _record(order)
 
     def replace(self, order_id, new_price, new_quantity, list events not None):
@@ -243,10 +192,10 @@ cdef class CyOrderBook:
         cdef long long price = _integer(new_price, -PRICE_MAX, PRICE_MAX, "new_price")
         cdef long long quantity = _integer(new_quantity, 1, QUANTITY_MAX, "new_quantity")
         if price == order.price and quantity <= order.leaves:
-            self.reduce(order_id, new_quantity, events)
-            return _result(RESTING, 0, quantity)
+            self._reduce(order, quantity, events)
+            return _result(OUTCOME_RESTING, 0, quantity)
         if order.post_only and self._would_take(order.side, price):
-            return _result(POST_ONLY_WOULD_TAKE, 0, order.leaves)
+            return _result(OUTCOME_POST_ONLY_WOULD_TAKE, 0, order.leaves)
         self._begin()
         cdef _Level level = order.level
         self._touch(level)
@@ -256,24 +205,25 @@ cdef class CyOrderBook:
             order.visible = order.slice_quantity()
             level.append(order)
             self._publish(events)
-            return _result(RESTING, 0, quantity)
+            return _result(OUTCOME_RESTING, 0, quantity)
         self._detach(order)
         cdef long long filled_before = order.filled
         order.price = price
+        order.price_object = new_price
         order.leaves = quantity
         order.visible = 0
+        cdef int outcome = OUTCOME_RESTING
         if _match(self, order, events):
-            outcome = CANCELLED
+            outcome = OUTCOME_CANCELLED
         elif order.leaves == 0:
-            outcome = FILLED
+            outcome = OUTCOME_FILLED
         else:
-            self._rest(order)
-            outcome = RESTING
-        if outcome is not RESTING:
+            self._rest(order)  # still in self.orders
+        if outcome != OUTCOME_RESTING:
             del self.orders[order.order_id]
         self._publish(events)
         return _result(outcome, order.filled - filled_before,
-                       order.leaves if outcome is RESTING else 0)
+                       order.leaves if outcome == OUTCOME_RESTING else 0)
 
     # -- queries --------------------------------------------------------------------------
 
@@ -349,11 +299,21 @@ cdef class CyOrderBook:
         return best is not None and opposite.crosses(best.price, price)
 
     cdef int _rest(self, _Order order) except -1:
-        cdef _Level level = self._side(order.side).get_or_add(order.price)
+        """Queue ``order`` at the back of its level (the caller keeps ``self.orders``)."""
+        cdef _Level level = self._side(order.side).get_or_add(order.price, order.price_object)
         self._touch(level)
         order.visible = order.slice_quantity()
         level.append(order)
-        self.orders[order.order_id] = order
+        return 0
+
+    cdef int _reduce(self, _Order order, long long quantity, list events) except -1:
+        self._begin()
+        self._touch(order.level)
+        order.leaves = quantity
+        if order.visible > quantity:
+            order.level.visible -= order.visible - quantity
+            order.visible = quantity
+        self._publish(events)
         return 0
 
     cdef int _detach(self, _Order order) except -1:
@@ -379,25 +339,49 @@ cdef class CyOrderBook:
 
     cdef int _begin(self) except -1:
         self.epoch += 1
-        del self.touched[:]
+        if self.touched_n:  # left by an operation that raised before publishing
+            self._release_touched()
         return 0
 
     cdef int _touch(self, _Level level) except -1:
+        cdef PyObject** grown
         if level.epoch != self.epoch:
             level.epoch = self.epoch
             level.before_visible = level.visible
             level.before_count = level.count
-            self.touched.append(level)
+            if self.touched_n == self.touched_capacity:
+                grown = <PyObject**>PyMem_Realloc(
+                    self.touched, 2 * self.touched_capacity * sizeof(PyObject*))
+                if grown == NULL:
+                    raise MemoryError()
+                self.touched = grown
+                self.touched_capacity *= 2
+            Py_INCREF(level)
+            self.touched[self.touched_n] = <PyObject*>level
+            self.touched_n += 1
         return 0
 
     cdef int _publish(self, list events) except -1:
+        """One BookLevelChanged per touched level whose aggregate changed; an emptied level
+        (already dropped from its side) goes back to its side's pool."""
+        cdef Py_ssize_t index
         cdef _Level level
-        for level in self.touched:
+        for index in range(self.touched_n):
+            level = <_Level>self.touched[index]
             if level.visible != level.before_visible or level.count != level.before_count:
                 events.append(BookLevelChanged(self.instrument_id, SIDES[level.side],
-                                               level.price, level.visible, level.count))
-        del self.touched[:]
+                                               level.price_object, level.visible,
+                                               level.count))
+            if level.count == 0:
+                self._side(level.side).recycle(level)
+        self._release_touched()
         return 0
+
+    cdef void _release_touched(self) noexcept:
+        cdef Py_ssize_t index, count = self.touched_n
+        self.touched_n = 0
+        for index in range(count):
+            Py_DECREF(<object>self.touched[index])
 
 
 include "_book_matching.pxi"

@@ -2,16 +2,21 @@
 #
 # A level's queue is an intrusive doubly-linked list (O(1) pop, append, unlink by id). A side
 # keeps its level keys in a C array sorted ascending with the best level LAST (key = price
-# for bids, -price for asks), and the levels in a parallel list: the best level is O(1), and
-# adding or dropping a level moves only the entries behind it, usually none or few, since
-# activity clusters at the top of the book.
+# for bids, -price for asks), and the levels in a parallel C array of owned references: the
+# best level is O(1), and adding or dropping a level moves only the entries behind it, usually
+# none or few, since activity clusters at the top of the book. A dropped level is kept in a
+# small pool (``LEVEL_POOL_MAX``) and reused for the next new level, since the benchmark mix
+# drops and adds a level on most moves.
 #
 # Orders and levels opt out of the cyclic garbage collector (``no_gc``): a large book would
 # otherwise make every full collection walk millions of orders (measured: about a sixth of
 # the run time of the benchmark mix). They never escape the book, the links between them are
 # cut whenever one leaves its queue, and ``CyOrderBook.__dealloc__`` cuts the rest. Sides
 # opt out too, so that a collection of a book caught in a cycle cannot empty their level
-# lists before that (they hold no reference back to the book).
+# arrays before that (they hold no reference back to the book).
+#
+# Orders and levels keep the price as the caller gave it (``price_object``) beside the C
+# value: events carry that object, as the reference book's do, and no int is built per event.
 
 cdef enum:
     BUY = 1
@@ -21,7 +26,7 @@ cdef enum:
 @cython.final
 @cython.no_gc
 cdef class _Order:
-    cdef object order_id, account, stp_group  # as given: they go into events and records
+    cdef object order_id, account, stp_group, price_object  # as given: events carry them
     cdef object client_order_id  # a str (validated), subclasses included
     cdef long long stp_key  # the group if not 0, else the account
     cdef bint stp_by_group, post_only
@@ -43,6 +48,7 @@ cdef class _Order:
 @cython.no_gc
 cdef class _Level:
     cdef int side
+    cdef object price_object  # the price as an int, for events
     cdef long long price, visible
     cdef Py_ssize_t count
     cdef _Order head, tail
@@ -82,19 +88,26 @@ cdef class _Level:
 cdef class _BookSide:
     cdef int side
     cdef long long* keys
+    cdef PyObject** levels  # owned references, parallel to keys
     cdef Py_ssize_t n, capacity
-    cdef list levels
+    cdef list pool  # dropped levels for reuse, at most LEVEL_POOL_MAX (see CyOrderBook._publish)
 
     def __cinit__(self, int side):
         self.side = side
-        self.levels = []
+        self.pool = []
         self.n = 0
         self.capacity = 64
         self.keys = <long long*>PyMem_Malloc(self.capacity * sizeof(long long))
-        if self.keys == NULL:
+        self.levels = <PyObject**>PyMem_Malloc(self.capacity * sizeof(PyObject*))
+        if self.keys == NULL or self.levels == NULL:
             raise MemoryError()
 
     def __dealloc__(self):
+        cdef Py_ssize_t index
+        if self.levels != NULL:
+            for index in range(self.n):
+                Py_DECREF(<object>self.levels[index])
+        PyMem_Free(self.levels)
         PyMem_Free(self.keys)
 
     cdef inline long long key(self, long long price) noexcept:
@@ -129,10 +142,23 @@ cdef class _BookSide:
             return <_Level>self.levels[index]
         return None
 
-    cdef _Level get_or_add(self, long long price):
+    cdef int grow(self) except -1:
+        cdef long long* keys = <long long*>PyMem_Realloc(
+            self.keys, 2 * self.capacity * sizeof(long long))
+        if keys == NULL:
+            raise MemoryError()
+        self.keys = keys
+        cdef PyObject** levels = <PyObject**>PyMem_Realloc(
+            self.levels, 2 * self.capacity * sizeof(PyObject*))
+        if levels == NULL:
+            raise MemoryError()
+        self.levels = levels
+        self.capacity *= 2
+        return 0
+
+    cdef _Level get_or_add(self, long long price, object price_object):
         cdef long long key = self.key(price)
         cdef Py_ssize_t index = self.n
-        cdef long long* grown
         if self.n == 0 or self.keys[self.n - 1] < key:
             pass  # a new best level: append
         else:
@@ -140,20 +166,23 @@ cdef class _BookSide:
             if self.keys[index] == key:
                 return <_Level>self.levels[index]
         if self.n == self.capacity:
-            grown = <long long*>PyMem_Realloc(self.keys,
-                                              2 * self.capacity * sizeof(long long))
-            if grown == NULL:
-                raise MemoryError()
-            self.keys = grown
-            self.capacity *= 2
+            self.grow()
+        cdef _Level level
+        if self.pool:
+            level = <_Level>self.pool.pop()  # emptied: no orders, visible 0, count 0
+        else:
+            level = _Level.__new__(_Level)
+            level.side = self.side
+        level.price = price
+        level.price_object = price_object
         memmove(&self.keys[index + 1], &self.keys[index],
                 (self.n - index) * sizeof(long long))
+        memmove(&self.levels[index + 1], &self.levels[index],
+                (self.n - index) * sizeof(PyObject*))
         self.keys[index] = key
+        Py_INCREF(level)
+        self.levels[index] = <PyObject*>level
         self.n += 1
-        cdef _Level level = _Level.__new__(_Level)
-        level.side = self.side
-        level.price = price
-        self.levels.insert(index, level)
         return level
 
     cdef int remove(self, _Level level) except -1:
@@ -163,10 +192,19 @@ cdef class _BookSide:
             index = self.lower_bound(key)
             if index >= self.n or self.keys[index] != key:
                 raise AssertionError(f"no level at {level.price}")
+        cdef PyObject* removed = self.levels[index]
         memmove(&self.keys[index], &self.keys[index + 1],
                 (self.n - index - 1) * sizeof(long long))
+        memmove(&self.levels[index], &self.levels[index + 1],
+                (self.n - index - 1) * sizeof(PyObject*))
         self.n -= 1
-        del self.levels[index]
+        Py_DECREF(<object>removed)  # the caller still holds ``level``
+        return 0
+
+    cdef int recycle(self, _Level level) except -1:
+        """Keep an emptied level (dropped from this side) for reuse by ``get_or_add``."""
+        if len(self.pool) < LEVEL_POOL_MAX:
+            self.pool.append(level)
         return 0
 
     cdef bint fillable(self, _Order taker) except -1:
@@ -200,8 +238,12 @@ cdef class _BookSide:
         return False
 
     cdef int check(self) except -1:
-        assert len(self.levels) == self.n
+        assert 0 <= self.n <= self.capacity
         cdef Py_ssize_t index
+        cdef _Level pooled
+        for pooled in self.pool:
+            assert pooled.count == 0 and pooled.head is None and pooled.tail is None
+            assert pooled.side == self.side and pooled.visible == 0
         for index in range(self.n):
             assert (<_Level>self.levels[index]).side == self.side
             assert self.key((<_Level>self.levels[index]).price) == self.keys[index]

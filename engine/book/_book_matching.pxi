@@ -32,7 +32,8 @@ cdef int _fill(CyOrderBook book, _Order taker, _Order maker, _Level level,
     taker.leaves -= quantity
     taker.filled += quantity
     events.append(OrderFilled(
-        book._next_trade_id, book.instrument_id, maker.price, quantity, SIDES[taker.side],
+        book._next_trade_id, book.instrument_id, maker.price_object, quantity,
+        SIDES[taker.side],
         maker.order_id, maker.account, maker.client_order_id, maker.leaves,
         taker.order_id, taker.account, taker.client_order_id, taker.leaves))
     book._next_trade_id += 1

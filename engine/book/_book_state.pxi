@@ -7,14 +7,14 @@ cdef list _side_depth(_BookSide side, Py_ssize_t levels):
     cdef _Level level
     for rank in range(min(levels, side.n)):
         level = side.at(rank)
-        rows.append((level.price, level.visible, level.count))
+        rows.append((level.price_object, level.visible, level.count))
     return rows
 
 
 cdef tuple _order_state(_Order order):
-    return (order.order_id, order.account, order.client_order_id, order.side, order.price,
-            order.leaves, order.visible, order.display, order.filled, order.stp_group,
-            order.stp_mode, order.post_only)
+    return (order.order_id, order.account, order.client_order_id, order.side,
+            order.price_object, order.leaves, order.visible, order.display, order.filled,
+            order.stp_group, order.stp_mode, order.post_only)
 
 
 cdef tuple _to_state(CyOrderBook book):
@@ -47,12 +47,12 @@ cdef CyOrderBook _from_state(type cls, object state):
         if checked.order_id in book.orders:
             raise ValueError(f"order id {checked.order_id} appears twice in the state")
         order = _new_order(checked.order_id, checked.account, checked.client_order_id,
-                           checked.side, checked.price, checked.leaves, checked.display,
-                           checked.stp_group, checked.stp_group, checked.account,
-                           checked.stp_mode, checked.post_only)
+                           checked.side, checked.price, checked.price, checked.leaves,
+                           checked.display, checked.stp_group, checked.stp_group,
+                           checked.account, checked.stp_mode, checked.post_only)
         order.visible = checked.visible
         order.filled = checked.filled
-        book._side(order.side).get_or_add(order.price).append(order)
+        book._side(order.side).get_or_add(order.price, order.price_object).append(order)
         book.orders[order.order_id] = order
     _check_book(book)
     return book
@@ -79,6 +79,7 @@ cdef int _check_book(CyOrderBook book) except -1:
                 assert order.prev is previous and order.level is level
                 assert book.orders.get(order.order_id) is order, "id map out of step"
                 assert order.side == side.side and order.price == level.price
+                assert order.price_object == order.price == level.price_object
                 assert 0 < order.visible <= order.leaves <= QUANTITY_MAX
                 assert order.visible <= order.slice_quantity()
                 assert order.display or order.visible == order.leaves
@@ -101,10 +102,12 @@ cdef void _cut_links(CyOrderBook book) noexcept:
     cdef _BookSide side
     cdef _Level level
     cdef _Order order, following
+    cdef Py_ssize_t rank
     for side in (book.bids, book.asks):
-        if side is None or side.levels is None:
+        if side is None or side.levels == NULL:
             continue
-        for level in side.levels:
+        for rank in range(side.n):
+            level = side.at(rank)
             order = level.head
             level.head = level.tail = None
             while order is not None:
