@@ -1,8 +1,10 @@
 """``venue demo``: a scripted session through a single-node venue, printed as a journal.
 
-It runs the built-in reference data module on a real data directory (LMDB log, event store,
-snapshot), shows rejects for rule-breaking commands, shows that a resent command is not
-applied twice, then rebuilds the state from the directory and checks the hash chain.
+It runs the built-in reference data, risk and matching modules on a real data directory
+(LMDB log, event store, snapshot): lists instruments, funds two accounts, trades (a resting
+order, a crossing one, an IOC remainder), shows rejects for rule-breaking commands, a halt,
+a kill switch, and that a resent command is not applied twice, then rebuilds the state from
+the directory and checks the hash chain.
 """
 
 from __future__ import annotations
@@ -14,12 +16,19 @@ import msgspec
 
 from venue.codecs import (
     AddInstrument,
+    CancelOrder,
     ClientCommand,
     CloseInstrument,
     CommandBatch,
+    Deposit,
     HaltInstrument,
+    OrderType,
     ResumeInstrument,
+    SetKillSwitch,
     SetReferencePrice,
+    Side,
+    SubmitOrder,
+    TimeInForce,
 )
 
 from .journal import entry_lines
@@ -27,9 +36,18 @@ from .recovery import recover
 from .single import SingleNode
 from .store import DataStore
 
-DEMO_MODULES = ("venue.engine.modules.refdata:ReferenceDataModule",)
+DEMO_MODULES = ("venue.engine.modules.refdata:ReferenceDataModule",
+                "venue.engine.modules.risk:RiskModule",
+                "venue.engine.modules.matching:MatchingModule")
 BTC, ETH = 1, 2
 USD, BTC_ASSET, ETH_ASSET = 1, 2, 3
+ALICE, BOB = 101, 102
+
+
+def _order(account: int, client_order_id: str, side: Side, price: int, quantity: int,
+           time_in_force: TimeInForce = TimeInForce.GTC) -> SubmitOrder:
+    return SubmitOrder(account, BTC, client_order_id, side, OrderType.LIMIT, time_in_force,
+                       price, quantity)
 
 
 def _script() -> list[tuple[str, list]]:
@@ -45,6 +63,26 @@ def _script() -> list[tuple[str, list]]:
         ("halt BTC-USD, twice: the second is rejected",
          [HaltInstrument(BTC, "volatility"), HaltInstrument(BTC, "again")]),
         ("resume BTC-USD", [ResumeInstrument(BTC)]),
+        ("fund alice with 1 BTC and bob with 100,000 USD (8 decimals each)",
+         [Deposit(ALICE, BTC_ASSET, 100_000_000, "wire-1"),
+          Deposit(BOB, USD, 10_000_000_000_000, "wire-2")]),
+        ("alice offers 0.5 BTC at 65,100.00: it rests, 0.5 BTC held",
+         [_order(ALICE, "a-1", Side.SELL, 6_510_000, 5_000)]),
+        ("bob bids 0.2 BTC at 65,150.00: fills at 65,100.00, the excess hold comes back",
+         [_order(BOB, "b-1", Side.BUY, 6_515_000, 2_000)]),
+        ("bob's IOC for 0.5 BTC takes the remaining 0.3; the rest is cancelled",
+         [_order(BOB, "b-2", Side.BUY, 6_510_000, 5_000, TimeInForce.IOC)]),
+        ("rejects: an off-tick price, a price outside the 5% band, more than alice owns",
+         [_order(ALICE, "a-2", Side.SELL, 6_510_010, 10),
+          _order(ALICE, "a-3", Side.SELL, 7_000_000, 10),
+          _order(ALICE, "a-4", Side.SELL, 6_510_000, 900_000)]),
+        ("halt BTC-USD: a new order is rejected; the resting bid stays and can be cancelled",
+         [_order(BOB, "b-3", Side.BUY, 6_500_000, 100), HaltInstrument(BTC, "news"),
+          _order(BOB, "b-4", Side.BUY, 6_500_000, 100),
+          CancelOrder(BOB, BTC, "b-5", orig_client_order_id="b-3"), ResumeInstrument(BTC)]),
+        ("kill switch on bob: his orders are cancelled and new ones refused",
+         [_order(BOB, "b-6", Side.BUY, 6_500_000, 100), SetKillSwitch(BOB, True),
+          _order(BOB, "b-7", Side.BUY, 6_500_000, 100)]),
         ("close ETH-USD, then try to resume it: closed is final",
          [CloseInstrument(ETH), ResumeInstrument(ETH)]),
         ("halt an unknown instrument: rejected", [HaltInstrument(99)]),

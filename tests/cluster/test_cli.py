@@ -126,8 +126,13 @@ def test_demo_runs_the_scripted_session_and_verifies_the_chain(tmp_path: Path, c
     assert "-> InstrumentAdded(instrument_id=1, symbol='BTC-USD'" in out
     assert "reason=DUPLICATE_INSTRUMENT" in out
     assert "status=HALTED" in out and "reason=INVALID_STATE_TRANSITION" in out
+    assert "-> OrderFilled(trade_id=1, instrument_id=1, price=6510000, quantity=2000" in out
+    assert "reason=IOC_REMAINDER" in out and "reason=INSUFFICIENT_BALANCE" in out
+    assert "reason=KILL_SWITCH, cancelled_quantity=100" in out
     resend = out.split("not applied twice")[1].split("==")[0]
     assert "s1#1 AddInstrument" in resend and "->" not in resend
     assert "(identical)" in out
     assert main(["replay", str(tmp_path / "demo"), "--no-progress"]) == 0
-    assert "refdata: instruments=2 open=1 halted=0 closed=1" in capsys.readouterr().out
+    replayed = capsys.readouterr().out
+    assert "refdata: instruments=2 open=1 halted=0 closed=1" in replayed
+    assert "matching: open_orders=0 books=1 waiting_stops=0 next_order_id=6" in replayed
