@@ -47,13 +47,16 @@ from venue.codecs import (
     EntryKind,
     Event,
     LogEntry,
+    OrderRejected,
     SessionOpen,
+    TimerFire,
 )
 from venue.engine import Applied, Engine, Module
 
 SEPARATOR = "----"
 REWRITE = os.environ.get("VENUE_REWRITE") == "1"
 TIMESTAMP_START_NS = 1_700_000_000_000_000_000
+REJECTS = (CommandRejected, OrderRejected)
 
 
 class EngineDriver:
@@ -64,18 +67,22 @@ class EngineDriver:
     """
 
     def __init__(self, modules: Sequence[Module], *, snapshot: bytes | None = None,
-                 session_id: int = 0) -> None:
+                 session_id: int = 0, start_ns: int = TIMESTAMP_START_NS) -> None:
         self.engine = Engine(modules, snapshot=snapshot)
         self.index = self.engine.applied_index
+        #: the timestamp of the last entry; each entry is 1,000 ns after the one before
+        self.now_ns = (start_ns if snapshot is None else self.engine.last_timestamp_ns)
         if snapshot is None:
             session_id = self.append(EntryKind.SESSION_OPEN, SessionOpen("operator")).index
         self.session_id = session_id
         self.client_seq = self.engine.sessions.last_client_seq(session_id)
 
-    def append(self, kind: EntryKind, payload: msgspec.Struct) -> Applied:
+    def append(self, kind: EntryKind, payload: msgspec.Struct, at_ns: int | None = None
+               ) -> Applied:
+        """Append one entry, 1,000 ns after the last (or at ``at_ns``, if that is later)."""
         self.index += 1
-        timestamp_ns = TIMESTAMP_START_NS + self.index * 1_000
-        entry = LogEntry(self.index, 1, timestamp_ns, kind, msgspec.msgpack.encode(payload))
+        self.now_ns = max(self.now_ns + 1_000, at_ns or 0)
+        entry = LogEntry(self.index, 1, self.now_ns, kind, msgspec.msgpack.encode(payload))
         applied = self.engine.apply(entry)
         decoded = self.engine.schema.decode_outcomes(applied.event_bytes)
         assert decoded == applied.outcomes, "events do not survive encode and decode"
@@ -89,6 +96,12 @@ class EngineDriver:
         [outcome] = self.append(EntryKind.COMMAND_BATCH, batch).outcomes
         assert (outcome.session_id, outcome.client_seq) == (self.session_id, self.client_seq)
         return outcome.events
+
+    def fire_timers(self, deadline_ns: int) -> list[Event]:
+        """Append a TIMER entry at ``deadline_ns`` (or 1,000 ns after the last entry, if
+        that is later) firing every timer due by then; the events the timers produced."""
+        applied = self.append(EntryKind.TIMER, TimerFire(deadline_ns), at_ns=deadline_ns)
+        return [event for outcome in applied.outcomes for event in outcome.events]
 
 
 def parse_call(line: str) -> tuple[str, list, dict]:
@@ -145,6 +158,69 @@ class ScenarioRunner:
         self.check_invariants(restored)
         assert restored.take_snapshot() == self.module.take_snapshot()
         assert restored.summary() == self.module.summary()
+
+
+class EngineScenarioRunner:
+    """Runs the input lines of one file against several modules in one fresh engine.
+
+    As ``ScenarioRunner``, with three differences: ``queries`` maps a query name to a
+    function of (modules by name, *args) whose answer is printed; ``Timer(deadline_ns)``
+    appends a TIMER entry at that time and prints what the timers did; and ``check`` (a
+    function of the modules by name) runs after every line, with each module's ``_check``.
+    A line whose only event is a reject must leave every module's snapshot unchanged.
+    """
+
+    def __init__(self, make_modules: Callable[[], Sequence[Module]],
+                 queries: dict[str, Callable[..., object]],
+                 check: Callable[[dict[str, Module]], None] | None = None,
+                 start_ns: int = TIMESTAMP_START_NS) -> None:
+        self.make_modules = make_modules
+        self.modules = {module.name: module for module in make_modules()}
+        self.driver = EngineDriver(list(self.modules.values()), start_ns=start_ns)
+        self.queries = queries
+        self.check = check
+        commands = [*BUILTIN_COMMANDS,
+                    *(command for module in self.modules.values() for command in module.handles)]
+        self.commands = {command.__name__: command for command in commands}
+
+    def snapshots(self) -> list[bytes]:
+        return [module.take_snapshot() for module in self.modules.values()]
+
+    def run_line(self, line: str) -> list[str]:
+        name, args, kwargs = parse_call(line)
+        before = self.snapshots()
+        rejected = False
+        if name in self.commands:
+            events = self.driver.submit(self.commands[name](*args, **kwargs))
+            rejected = len(events) == 1 and isinstance(events[0], REJECTS)
+            output = [format_value(event) for event in events] or ["(no events)"]
+        elif name == "Timer":
+            events = self.driver.fire_timers(*args, **kwargs)
+            output = [format_value(event) for event in events] or ["(no events)"]
+        elif name in self.queries:
+            answer = self.queries[name](self.modules, *args, **kwargs)
+            rejected = True  # a query never changes state
+            items = answer if isinstance(answer, list) else [answer]
+            output = [format_value(item) for item in items] or ["(empty)"]
+        else:
+            raise ValueError(f"{name} is neither a command nor an allowed query "
+                             f"{tuple(self.queries)}")
+        if rejected:
+            assert self.snapshots() == before, f"{line} changed the state"
+        for module in self.modules.values():
+            ScenarioRunner.check_invariants(module)
+        if self.check is not None:
+            self.check(self.modules)
+        return output
+
+    def check_restore(self) -> None:
+        """Fresh modules restored from a snapshot hold exactly this state."""
+        restored = list(self.make_modules())
+        Engine(restored, snapshot=self.driver.engine.take_snapshot())
+        for module in restored:
+            ScenarioRunner.check_invariants(module)
+            assert module.take_snapshot() == self.modules[module.name].take_snapshot()
+            assert module.summary() == self.modules[module.name].summary()
 
 
 def split_cases(text: str) -> list[list[str]]:
