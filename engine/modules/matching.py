@@ -165,7 +165,8 @@ class MatchingModule(Module):
             return _reject(ctx, command, command.client_order_id, SUBMIT, problem)
         instrument_id = command.instrument_id
         book = self._books.get(instrument_id)
-        if book is None:
+        new_book = book is None
+        if new_book:
             book = self._books[instrument_id] = OrderBook(instrument_id, self.book_orders_max)
         order = OpenOrder(
             self.table.next_order_id, command.account, instrument_id, command.client_order_id,
@@ -188,6 +189,8 @@ class MatchingModule(Module):
             stp_mode=order.stp_mode, is_market=command.order_type == 2, events=events)
         outcome = result.outcome
         if outcome == FOK_NOT_FILLABLE or outcome == POST_ONLY_WOULD_TAKE:
+            if new_book:  # a rejected order leaves nothing behind, not even an empty book
+                del self._books[instrument_id]
             reason = RejectReason[outcome.name]
             return _reject(ctx, command, command.client_order_id, SUBMIT, (reason, ""))
         self._accept(ctx, order)

@@ -104,13 +104,21 @@ class EngineDriver:
         return [event for outcome in applied.outcomes for event in outcome.events]
 
 
-def parse_call(line: str) -> tuple[str, list, dict]:
-    """``Name(literal, key=literal, ...)`` -> name, args, kwargs."""
+def parse_call(line: str, names: dict[str, object] | None = None) -> tuple[str, list, dict]:
+    """``Name(literal, key=literal, ...)`` -> name, args, kwargs. An argument may also be
+    a bare name from ``names`` (say ``BUY`` for ``Side.BUY``)."""
     call = ast.parse(line, mode="eval").body
     if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)):
         raise ValueError(f"not a call: {line!r}")
-    args = [ast.literal_eval(arg) for arg in call.args]
-    kwargs = {keyword.arg: ast.literal_eval(keyword.value) for keyword in call.keywords}
+    names = names or {}
+
+    def value(node: ast.expr) -> object:
+        if isinstance(node, ast.Name) and node.id in names:
+            return names[node.id]
+        return ast.literal_eval(node)
+
+    args = [value(arg) for arg in call.args]
+    kwargs = {keyword.arg: value(keyword.value) for keyword in call.keywords}
     return call.func.id, args, kwargs
 
 
@@ -164,7 +172,8 @@ class EngineScenarioRunner:
     """Runs the input lines of one file against several modules in one fresh engine.
 
     As ``ScenarioRunner``, with three differences: ``queries`` maps a query name to a
-    function of (modules by name, *args) whose answer is printed; ``Timer(deadline_ns)``
+    function of (modules by name, *args) whose answer is printed; arguments may name the
+    members of ``names`` (enum members, say); ``Timer(deadline_ns)``
     appends a TIMER entry at that time and prints what the timers did; and ``check`` (a
     function of the modules by name) runs after every line, with each module's ``_check``.
     A line whose only event is a reject must leave every module's snapshot unchanged.
@@ -173,8 +182,10 @@ class EngineScenarioRunner:
     def __init__(self, make_modules: Callable[[], Sequence[Module]],
                  queries: dict[str, Callable[..., object]],
                  check: Callable[[dict[str, Module]], None] | None = None,
-                 start_ns: int = TIMESTAMP_START_NS) -> None:
+                 start_ns: int = TIMESTAMP_START_NS,
+                 names: dict[str, object] | None = None) -> None:
         self.make_modules = make_modules
+        self.names = names or {}
         self.modules = {module.name: module for module in make_modules()}
         self.driver = EngineDriver(list(self.modules.values()), start_ns=start_ns)
         self.queries = queries
@@ -187,7 +198,7 @@ class EngineScenarioRunner:
         return [module.take_snapshot() for module in self.modules.values()]
 
     def run_line(self, line: str) -> list[str]:
-        name, args, kwargs = parse_call(line)
+        name, args, kwargs = parse_call(line, self.names)
         before = self.snapshots()
         rejected = False
         if name in self.commands:
