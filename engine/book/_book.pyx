@@ -10,7 +10,7 @@ no clock, no randomness, no floats, no sets, no ``hash()``/``id()``.
 
 cimport cython
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
-from cpython.object cimport PyObject, PyTypeObject
+from cpython.object cimport PyObject, PyObject_Hash, PyTypeObject
 from cpython.ref cimport Py_DECREF, Py_INCREF
 from libc.string cimport memmove
 
@@ -42,6 +42,7 @@ cdef enum:
     DECREMENT_AND_CANCEL = 4
 
 include "_book_levels.pxi"
+include "_book_orders.pxi"
 
 
 cdef long long PRICE_MAX = 2**62
@@ -73,7 +74,7 @@ cdef class CyOrderBook:
     cdef readonly object instrument_id
     cdef readonly Py_ssize_t orders_max
     cdef _BookSide bids, asks
-    cdef dict orders
+    cdef _OrderTable orders
     cdef long long _next_trade_id, _last_trade_price, epoch
     cdef bint _has_last_trade
     cdef PyObject** touched  # owned references to the levels this operation touched
@@ -93,7 +94,7 @@ cdef class CyOrderBook:
         self.orders_max = orders_max
         self.bids = _BookSide(BUY)
         self.asks = _BookSide(SELL)
-        self.orders = {}
+        self.orders = _OrderTable()
         self._next_trade_id = 1
         self._has_last_trade = False
         self.epoch = 0
@@ -111,11 +112,11 @@ cdef class CyOrderBook:
                time_in_force=GTC_MEMBER, post_only=False, display_quantity=0, stp_group=0,
                stp_mode=NONE_MEMBER, is_market=False, list events not None):
         """Match a new order, then rest, cancel or kill what is left."""
-        if order_id in self.orders:
+        if self.orders.lookup(order_id) is not None:
             raise ValueError(f"order id {order_id} is already in the book")
-        if len(self.orders) >= self.orders_max:
+        if self.orders.used >= self.orders_max:
             raise ValueError(f"the book holds orders_max={self.orders_max} orders already")
-        _integer(order_id, 0, ID_MAX, "order_id")
+        cdef long long id = _integer(order_id, 0, ID_MAX, "order_id")
         cdef long long account_key = _integer(account, 0, ID_MAX, "account")
         cdef long long group = _integer(stp_group, 0, ID_MAX, "stp_group")
         if not isinstance(client_order_id, str):
@@ -130,8 +131,8 @@ cdef class CyOrderBook:
         cdef bint market = is_market
         if post and (market or tif == IOC or tif == FOK):
             raise ValueError("post_only needs a resting limit order (GTC, DAY or GTD)")
-        cdef _Order order = _new_order(order_id, account, client_order_id, c_side, c_price,
-                                       price, c_quantity, display, stp_group, group,
+        cdef _Order order = _new_order(order_id, id, account, client_order_id, c_side,
+                                       c_price, price, c_quantity, display, stp_group, group,
                                        account_key, mode, post)
         if post and self._would_take(c_side, c_price):
             return _result(OUTCOME_POST_ONLY_WOULD_TAKE, 0, 0)
@@ -144,8 +145,8 @@ cdef class CyOrderBook:
         elif order.leaves == 0:
             outcome = OUTCOME_FILLED
         elif tif != IOC and tif != FOK and not market:
-            self._rest(order)
-            self.orders[order_id] = order
+            self._rest(order, None)
+            self.orders.insert(id, order)
             outcome = OUTCOME_RESTING
         else:
             reason = IOC_REMAINDER
@@ -163,7 +164,7 @@ cdef class CyOrderBook:
         """Remove a resting order; return its last snapshot, or None if it is not here."""
         if reason is not USER:
             reason = CancelReason(reason)
-        cdef _Order order = self.orders.get(order_id)
+        cdef _Order order = self.orders.lookup(order_id)
         if order is None:
             return None
         record = _record(order)
@@ -175,7 +176,7 @@ cdef class CyOrderBook:
 
     def reduce(self, order_id, new_quantity, list events not None):
         """Lower an order's leaves quantity, keeping its time priority."""
-        cdef _Order order = self.orders.get(order_id)
+        cdef _Order order = self.orders.lookup(order_id)
         if order is None:
             return None
         cdef long long quantity = _integer(new_quantity, 1, QUANTITY_MAX, "new_quantity")
@@ -186,7 +187,7 @@ cdef class CyOrderBook:
 
     def replace(self, order_id, new_price, new_quantity, list events not None):
         """Change price and leaves quantity; see ``PyOrderBook.replace``."""
-        cdef _Order order = self.orders.get(order_id)
+        cdef _Order order = self.orders.lookup(order_id)
         if order is None:
             return None
         cdef long long price = _integer(new_price, -PRICE_MAX, PRICE_MAX, "new_price")
@@ -206,21 +207,25 @@ cdef class CyOrderBook:
             level.append(order)
             self._publish(events)
             return _result(OUTCOME_RESTING, 0, quantity)
-        self._detach(order)
+        level.unlink(order)
+        cdef _Level emptied = level if level.count == 0 else None  # dropped below
         cdef long long filled_before = order.filled
         order.price = price
         order.price_object = new_price
         order.leaves = quantity
         order.visible = 0
         cdef int outcome = OUTCOME_RESTING
-        if _match(self, order, events):
+        if _match(self, order, events):  # against the other side: ``emptied`` is not seen
             outcome = OUTCOME_CANCELLED
         elif order.leaves == 0:
             outcome = OUTCOME_FILLED
         else:
-            self._rest(order)  # still in self.orders
+            self._rest(order, emptied)  # still in self.orders
+            emptied = None
+        if emptied is not None:
+            self._side(emptied.side).remove(emptied)
         if outcome != OUTCOME_RESTING:
-            del self.orders[order.order_id]
+            self.orders.remove(order.id)
         self._publish(events)
         return _result(outcome, order.filled - filled_before,
                        order.leaves if outcome == OUTCOME_RESTING else 0)
@@ -228,7 +233,7 @@ cdef class CyOrderBook:
     # -- queries --------------------------------------------------------------------------
 
     def order(self, order_id):
-        cdef _Order order = self.orders.get(order_id)
+        cdef _Order order = self.orders.lookup(order_id)
         return None if order is None else _record(order)
 
     def depth(self, levels):
@@ -261,7 +266,7 @@ cdef class CyOrderBook:
         return None if level is None else level.price
 
     def __len__(self):
-        return len(self.orders)
+        return self.orders.used
 
     @property
     def last_trade_price(self):
@@ -298,9 +303,15 @@ cdef class CyOrderBook:
         cdef _Level best = opposite.best()
         return best is not None and opposite.crosses(best.price, price)
 
-    cdef int _rest(self, _Order order) except -1:
-        """Queue ``order`` at the back of its level (the caller keeps ``self.orders``)."""
-        cdef _Level level = self._side(order.side).get_or_add(order.price, order.price_object)
+    cdef int _rest(self, _Order order, _Level emptied) except -1:
+        """Queue ``order`` at the back of its level (the caller keeps ``self.orders``);
+        ``emptied``, if not None, is a level of the same side to drop on the way."""
+        cdef _BookSide side = self._side(order.side)
+        cdef _Level level
+        if emptied is None:
+            level = side.get_or_add(order.price, order.price_object)
+        else:
+            level = side.move(emptied, order.price, order.price_object)
         self._touch(level)
         order.visible = order.slice_quantity()
         level.append(order)
@@ -325,7 +336,7 @@ cdef class CyOrderBook:
 
     cdef int _remove(self, _Order order, object reason, long long quantity,
                      object request_client_order_id, list events) except -1:
-        del self.orders[order.order_id]
+        self.orders.remove(order.id)
         self._detach(order)
         self._cancel_event(order, reason, quantity, request_client_order_id, events)
         return 0

@@ -27,6 +27,7 @@ cdef enum:
 @cython.no_gc
 cdef class _Order:
     cdef object order_id, account, stp_group, price_object  # as given: events carry them
+    cdef long long id  # order_id as a C integer, the key in CyOrderBook.orders
     cdef object client_order_id  # a str (validated), subclasses included
     cdef long long stp_key  # the group if not 0, else the account
     cdef bint stp_by_group, post_only
@@ -167,6 +168,16 @@ cdef class _BookSide:
                 return <_Level>self.levels[index]
         if self.n == self.capacity:
             self.grow()
+        memmove(&self.keys[index + 1], &self.keys[index],
+                (self.n - index) * sizeof(long long))
+        memmove(&self.levels[index + 1], &self.levels[index],
+                (self.n - index) * sizeof(PyObject*))
+        self.n += 1
+        return self.place(index, key, price, price_object)
+
+    cdef _Level place(self, Py_ssize_t index, long long key, long long price,
+                      object price_object):
+        """Fill the free slot ``index`` with a new (or pooled) empty level."""
         cdef _Level level
         if self.pool:
             level = <_Level>self.pool.pop()  # emptied: no orders, visible 0, count 0
@@ -175,23 +186,48 @@ cdef class _BookSide:
             level.side = self.side
         level.price = price
         level.price_object = price_object
-        memmove(&self.keys[index + 1], &self.keys[index],
-                (self.n - index) * sizeof(long long))
-        memmove(&self.levels[index + 1], &self.levels[index],
-                (self.n - index) * sizeof(PyObject*))
         self.keys[index] = key
         Py_INCREF(level)
         self.levels[index] = <PyObject*>level
-        self.n += 1
         return level
 
-    cdef int remove(self, _Level level) except -1:
+    cdef Py_ssize_t index_of(self, _Level level) except -1:
         cdef long long key = self.key(level.price)
         cdef Py_ssize_t index = self.n - 1
         if self.keys[index] != key:
             index = self.lower_bound(key)
             if index >= self.n or self.keys[index] != key:
                 raise AssertionError(f"no level at {level.price}")
+        return index
+
+    cdef _Level move(self, _Level emptied, long long price, object price_object):
+        """``remove(emptied)`` then ``get_or_add(price, ...)``, shifting only the levels
+        between the two places: a move to a nearby price shifts none or few."""
+        cdef long long key = self.key(price)
+        cdef Py_ssize_t old = self.index_of(emptied)
+        cdef Py_ssize_t index = self.lower_bound(key)
+        cdef _Level level
+        if index < self.n and self.keys[index] == key:
+            level = <_Level>self.levels[index]
+            self.remove(emptied)
+            return level
+        cdef PyObject* removed = self.levels[old]
+        if index > old:  # the new place, once ``old`` is gone, is index - 1
+            index -= 1
+            memmove(&self.keys[old], &self.keys[old + 1], (index - old) * sizeof(long long))
+            memmove(&self.levels[old], &self.levels[old + 1],
+                    (index - old) * sizeof(PyObject*))
+        elif index < old:
+            memmove(&self.keys[index + 1], &self.keys[index],
+                    (old - index) * sizeof(long long))
+            memmove(&self.levels[index + 1], &self.levels[index],
+                    (old - index) * sizeof(PyObject*))
+        level = self.place(index, key, price, price_object)
+        Py_DECREF(<object>removed)  # the caller still holds ``emptied``
+        return level
+
+    cdef int remove(self, _Level level) except -1:
+        cdef Py_ssize_t index = self.index_of(level)
         cdef PyObject* removed = self.levels[index]
         memmove(&self.keys[index], &self.keys[index + 1],
                 (self.n - index - 1) * sizeof(long long))

@@ -41,7 +41,7 @@ cdef int _fill(CyOrderBook book, _Order taker, _Order maker, _Level level,
     book._has_last_trade = True
     if maker.visible == 0:
         if maker.leaves == 0:
-            del book.orders[maker.order_id]
+            book.orders.remove(maker.id)
             book._detach(maker)
         else:  # iceberg: the next slice joins the back of the queue
             level.unlink(maker)

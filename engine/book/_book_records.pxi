@@ -83,12 +83,13 @@ cdef object _record(_Order order):
     return record
 
 
-cdef _Order _new_order(object order_id, object account, object client_order_id, int side,
-                       long long price, object price_object, long long leaves,
+cdef _Order _new_order(object order_id, long long id, object account, object client_order_id,
+                       int side, long long price, object price_object, long long leaves,
                        long long display, object stp_group, long long group,
                        long long account_key, int stp_mode, bint post_only):
     cdef _Order order = _Order.__new__(_Order)
     order.order_id = order_id
+    order.id = id
     order.account = account
     order.client_order_id = client_order_id
     order.side = side

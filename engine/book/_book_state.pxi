@@ -44,16 +44,17 @@ cdef CyOrderBook _from_state(type cls, object state):
     cdef _Order order
     for fields in orders:
         checked = order_from_state(fields)  # the reference's field checks, ValueError
-        if checked.order_id in book.orders:
+        if book.orders.find(checked.order_id) is not None:
             raise ValueError(f"order id {checked.order_id} appears twice in the state")
-        order = _new_order(checked.order_id, checked.account, checked.client_order_id,
-                           checked.side, checked.price, checked.price, checked.leaves,
-                           checked.display, checked.stp_group, checked.stp_group,
-                           checked.account, checked.stp_mode, checked.post_only)
+        order = _new_order(checked.order_id, checked.order_id, checked.account,
+                           checked.client_order_id, checked.side, checked.price,
+                           checked.price, checked.leaves, checked.display, checked.stp_group,
+                           checked.stp_group, checked.account, checked.stp_mode,
+                           checked.post_only)
         order.visible = checked.visible
         order.filled = checked.filled
         book._side(order.side).get_or_add(order.price, order.price_object).append(order)
-        book.orders[order.order_id] = order
+        book.orders.insert(order.id, order)
     _check_book(book)
     return book
 
@@ -77,7 +78,7 @@ cdef int _check_book(CyOrderBook book) except -1:
             order = level.head
             while order is not None:
                 assert order.prev is previous and order.level is level
-                assert book.orders.get(order.order_id) is order, "id map out of step"
+                assert book.orders.find(order.id) is order, "id map out of step"
                 assert order.side == side.side and order.price == level.price
                 assert order.price_object == order.price == level.price_object
                 assert 0 < order.visible <= order.leaves <= QUANTITY_MAX
@@ -90,7 +91,7 @@ cdef int _check_book(CyOrderBook book) except -1:
             assert previous is level.tail
             assert visible == level.visible and count == level.count, "level aggregate"
             seen += count
-    assert seen == len(book.orders), "orders in levels vs id map"
+    assert seen == book.orders.used, "orders in levels vs id map"
     if book.bids.n and book.asks.n:
         assert book.bids.best().price < book.asks.best().price, "crossed book at rest"
     return 0
@@ -115,5 +116,4 @@ cdef void _cut_links(CyOrderBook book) noexcept:
                 order.prev = order.next = order.level = None
                 order = following
     if book.orders is not None:
-        for order in book.orders.values():
-            order.prev = order.next = order.level = None
+        book.orders.cut_links()
