@@ -1,0 +1,275 @@
+"""``NodeCore``: one cluster node without I/O: the Raft core, its LMDB storage, the engine,
+the sequencer and the leader's timer entries.
+
+The asyncio shell (``cluster/server.py``) feeds it time (``tick``), peer messages
+(``step``) and client requests (``open_session``, ``submit``, ``close_session``), then calls
+``process(now_ns)``, which honours every Ready in order: 1 persist entries and hard state in
+one LMDB transaction (synced or not as the data directory's durability mode says), 2 hand
+out the messages to send, 3 apply committed entries through the engine and store their
+events and chain hashes, 4 advance.
+What it produced comes back in ``Output`` for the shell to deliver.
+
+The sequencer, on the leader only, stamps ``timestamp_ns`` (never before the last stamp, so
+time never goes backwards across a failover) and batches queued client commands into
+COMMAND_BATCH entries of at most ``batch_commands_max``. When a module's timer deadline has
+passed, the leader appends a TIMER entry. A restarting node loads its newest engine
+snapshot file and Raft hands it the committed entries after it again; each recomputed chain
+hash is checked against the one it stored before (``ChainMismatchError``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from random import Random
+
+import msgspec
+
+from venue.codecs import (
+    ClientCommand,
+    CommandBatch,
+    EntryKind,
+    LogEntry,
+    SessionClose,
+    SessionCloseReason,
+    SessionOpen,
+    TimerFire,
+)
+from venue.engine import Applied, Engine
+
+from .raft import Config, ConfState, Message, ProposalDropped, RawNode, Role
+from .raft.storage import bootstrap_snapshot
+from .raftstore import LmdbRaftStorage
+from .recovery import ChainMismatchError
+from .store import DataStore
+
+GENESIS_ENTRY = LogEntry(1, 1, 0, EntryKind.NOOP, b"\x90")  # the bootstrap snapshot's index
+BATCH_COMMANDS_MAX_DEFAULT = 1024
+QUEUED_COMMANDS_MAX_DEFAULT = 65_536
+SNAPSHOT_INTERVAL_ENTRIES_DEFAULT = 50_000
+_encoder = msgspec.msgpack.Encoder(order="deterministic")
+
+
+class NotLeader(Exception):
+    """This node cannot take the request: ``leader_id`` (0 if unknown) can."""
+
+    def __init__(self, leader_id: int) -> None:
+        super().__init__(f"not the leader (leader: {leader_id or 'unknown'})")
+        self.leader_id = leader_id
+
+
+class Overloaded(Exception):
+    """The sequencer's queue is full: resend later (back-pressure)."""
+
+
+@dataclass(frozen=True)
+class NodeSettings:
+    node_id: int
+    voters: tuple[int, ...]
+    election_timeout_ticks: int = 15
+    heartbeat_interval_ticks: int = 2
+    batch_commands_max: int = BATCH_COMMANDS_MAX_DEFAULT
+    queued_commands_max: int = QUEUED_COMMANDS_MAX_DEFAULT
+    snapshot_interval_entries: int = SNAPSHOT_INTERVAL_ENTRIES_DEFAULT
+    message_size_bytes_max: int = 4 << 20
+
+
+@dataclass
+class Output:
+    """What one ``process`` call produced, for the shell to deliver."""
+
+    messages: list[Message] = field(default_factory=list)
+    applied: list[Applied] = field(default_factory=list)
+    opened: list[tuple[int, int]] = field(default_factory=list)  # (token, session id)
+    lost_opens: list[int] = field(default_factory=list)  # tokens whose entry lost its place
+
+
+class NodeCore:
+    """One node. Not thread-safe; the shell drives it from one task."""
+
+    def __init__(self, settings: NodeSettings, store: DataStore, rng: Random) -> None:
+        self.settings = settings
+        self.store = store
+        self.storage = LmdbRaftStorage(store, bootstrap_snapshot(ConfState(settings.voters)))
+        self.engine = self._load_engine()
+        config = Config(id=settings.node_id,
+                        election_timeout_ticks=settings.election_timeout_ticks,
+                        heartbeat_interval_ticks=settings.heartbeat_interval_ticks,
+                        message_size_bytes_max=settings.message_size_bytes_max,
+                        applied=self.engine.applied_index)
+        self.raw = RawNode(config, self.storage, rng)
+        self._queue: list[ClientCommand] = []
+        self._opening: dict[tuple[int, int], int] = {}  # (index, term) -> token
+        self._timer_proposed_for = 0  # the deadline of the TIMER entry in flight
+        self._stamp_floor_ns = self.engine.last_timestamp_ns
+        self._last_snapshot_index = self.engine.applied_index
+        self._stored_event_index = store.last_event_index()
+
+    def _load_engine(self) -> Engine:
+        modules = self.store.load_modules()
+        index = self.store.latest_snapshot_index()
+        if index is not None:
+            return Engine(modules, snapshot=self.store.read_snapshot(index),
+                          **self.store.engine_options)
+        engine = Engine(modules, **self.store.engine_options)
+        engine.apply(GENESIS_ENTRY)
+        return engine
+
+    # -- queries -------------------------------------------------------------------------
+
+    @property
+    def is_leader(self) -> bool:
+        return self.raw._raft.role == Role.LEADER
+
+    @property
+    def leader_id(self) -> int:
+        return self.raw._raft.lead
+
+    def status(self) -> dict[str, object]:
+        status = self.raw.status()
+        return {"node_id": status.id, "role": status.role.name.lower(), "term": status.term,
+                "leader_id": status.lead, "commit_index": status.commit,
+                "applied_index": self.engine.applied_index,
+                "last_index": status.last_index, "queued_commands": len(self._queue),
+                "lag": {node_id: status.last_index - progress.match
+                        for node_id, progress in sorted(status.progress.items())}}
+
+    # -- input ---------------------------------------------------------------------------
+
+    def tick(self) -> None:
+        self.raw.tick()
+
+    def step(self, message: Message) -> None:
+        self.raw.step(message)
+
+    def open_session(self, principal: str, token: int, now_ns: int) -> None:
+        """Propose a SESSION_OPEN; ``Output.opened`` names its session id once applied."""
+        entry = self._propose(EntryKind.SESSION_OPEN, SessionOpen(principal), now_ns)
+        self._opening[(entry.index, entry.term)] = token
+
+    def close_session(self, session_id: int, reason: SessionCloseReason, now_ns: int) -> None:
+        self._propose(EntryKind.SESSION_CLOSE, SessionClose(session_id, reason), now_ns)
+
+    def submit(self, session_id: int, client_seq: int, command: bytes) -> None:
+        """Queue one client command for the next batch (leader only)."""
+        if not self.is_leader:
+            raise NotLeader(self.leader_id)
+        if len(self._queue) >= self.settings.queued_commands_max:
+            raise Overloaded(f"{len(self._queue)} commands queued")
+        self._queue.append(ClientCommand(session_id, client_seq, command))
+
+    def _propose(self, kind: EntryKind, payload: msgspec.Struct, now_ns: int) -> LogEntry:
+        if not self.is_leader:
+            raise NotLeader(self.leader_id)
+        try:
+            return self.raw.propose(_encoder.encode(payload), kind=kind,
+                                    timestamp_ns=self._stamp(now_ns))
+        except ProposalDropped:
+            raise Overloaded("the leader cannot take proposals now") from None
+
+    def _stamp(self, now_ns: int) -> int:
+        self._stamp_floor_ns = max(now_ns, self.raw._raft.last_timestamp_ns(),
+                                   self._stamp_floor_ns)
+        return self._stamp_floor_ns
+
+    # -- the node loop -------------------------------------------------------------------
+
+    def process(self, now_ns: int) -> Output:
+        """Sequence what is queued, append a due TIMER entry, then honour every Ready."""
+        output = Output()
+        if self.is_leader:
+            self._flush_queue(now_ns)
+            self._propose_due_timer(now_ns)
+        elif self._queue:
+            self._queue.clear()  # lost leadership: the clients resend, same seq
+        for _ in range(64):  # bounded: each Ready is finite; the rest waits for next call
+            ready = self.raw.ready()
+            if ready is None:
+                break
+            self.storage.persist(ready.hard_state, ready.entries, ready.snapshot)
+            for entry in ready.entries:
+                self._stamp_floor_ns = max(self._stamp_floor_ns, entry.timestamp_ns)
+            output.messages.extend(ready.messages)
+            if ready.snapshot is not None:
+                self._install(ready.snapshot.index, ready.snapshot.data)
+            self._apply(ready.committed_entries, output)
+            self.raw.advance(ready)
+        self._maybe_snapshot()
+        return output
+
+    def _flush_queue(self, now_ns: int) -> None:
+        batch_max = self.settings.batch_commands_max
+        while self._queue:
+            rows, self._queue = self._queue[:batch_max], self._queue[batch_max:]
+            try:
+                self._propose(EntryKind.COMMAND_BATCH, CommandBatch(rows), now_ns)
+            except Overloaded:
+                self._queue = rows + self._queue  # try again at the next call
+                return
+
+    def _propose_due_timer(self, now_ns: int) -> None:
+        deadline = self.engine.next_timer_deadline()
+        if deadline is None or deadline > now_ns or deadline <= self._timer_proposed_for:
+            return
+        try:
+            self._propose(EntryKind.TIMER, TimerFire(deadline), max(now_ns, deadline))
+        except Overloaded:
+            return
+        self._timer_proposed_for = deadline
+
+    def _install(self, index: int, data: bytes) -> None:
+        """A leader sent a snapshot: the engine restarts from it."""
+        modules = self.store.load_modules()
+        self.engine = Engine(modules, snapshot=data, **self.store.engine_options)
+        if self.engine.applied_index != index:
+            raise AssertionError(f"snapshot at {index} holds an engine at "
+                                 f"{self.engine.applied_index}")
+        self.store.write_snapshot(index, data)
+        self._last_snapshot_index = index
+
+    def _apply(self, entries: Sequence[LogEntry], output: Output) -> None:
+        records = []
+        for entry in entries:
+            if entry.index <= self.engine.applied_index:
+                continue  # covered by the snapshot the engine started from
+            applied = self.engine.apply(entry)
+            if entry.index <= self._stored_event_index:
+                self._check_stored(entry.index, applied.chain_hash)
+            else:
+                records.append((entry.index, applied.chain_hash, applied.event_bytes))
+            output.applied.append(applied)
+            if entry.kind == EntryKind.SESSION_OPEN:
+                token = self._opening.pop((entry.index, entry.term), None)
+                if token is not None:
+                    output.opened.append((token, entry.index))
+        if records:
+            self.store.put_events(records)
+            self._stored_event_index = records[-1][0]
+        if self._opening and entries:
+            last = entries[-1].index
+            for key in [key for key in self._opening if key[0] <= last]:
+                output.lost_opens.append(self._opening.pop(key))
+
+    def _check_stored(self, index: int, chain_hash: bytes) -> None:
+        stored = self.store.event_record(index)
+        if stored is not None and stored.chain_hash != chain_hash:
+            raise ChainMismatchError(index, stored.chain_hash, chain_hash)
+
+    def _maybe_snapshot(self) -> None:
+        applied = self.engine.applied_index
+        if applied - self._last_snapshot_index >= self.settings.snapshot_interval_entries:
+            self.take_snapshot()
+
+    def take_snapshot(self) -> int:
+        """Snapshot the engine at its applied index (file and Raft storage), compact the
+        log behind it; return the index (0 if nothing new)."""
+        index = self.engine.applied_index
+        if index <= self.storage.snapshot().index:
+            return 0
+        data = self.engine.take_snapshot()
+        self.store.write_snapshot(index, data)
+        conf_state = self.raw._raft.tracker.conf_state()
+        self.storage.create_snapshot(index, conf_state, data)
+        self.storage.compact(index)
+        self._last_snapshot_index = index
+        return index
