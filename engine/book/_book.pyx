@@ -3,9 +3,10 @@
 
 Same API, same events, same results, same state tuples; ``tests/book`` runs one suite against
 both and drives them side by side with hypothesis. The rules are in the package docstring;
-the structure (cdef orders and levels, intrusive FIFO queues, a dict by order id, a sorted C
-array of level keys per side) is in ``_book_levels.pxi``. Determinism rules hold here too:
-no clock, no randomness, no floats, no sets, no ``hash()``/``id()``.
+the structure (cdef orders and levels, intrusive FIFO queues, sorted C arrays of levels per
+side) is in ``_book_levels.pxi``, the orders by id (a C hash table) in ``_book_orders.pxi``,
+what it returns and emits in ``_book_records.pxi`` and ``_book_events.pxi``. Determinism
+rules hold here too: no clock, no randomness, no floats, no sets, no ``hash()``/``id()``.
 """
 
 cimport cython
@@ -65,6 +66,7 @@ cdef object NONE_MEMBER = SelfTradePrevention.NONE
 cdef Py_ssize_t LEVEL_POOL_MAX = 256  # emptied levels a side keeps for reuse
 
 include "_book_records.pxi"
+include "_book_events.pxi"
 
 
 @cython.no_gc_clear  # __dealloc__ needs its fields to cut the order/level cycles
@@ -343,9 +345,8 @@ cdef class CyOrderBook:
 
     cdef int _cancel_event(self, _Order order, object reason, long long quantity,
                            object request_client_order_id, list events) except -1:
-        events.append(OrderCancelled(order.order_id, order.account, self.instrument_id,
-                                     order.client_order_id, reason, quantity,
-                                     request_client_order_id))
+        events.append(_cancelled(order, self.instrument_id, reason, quantity,
+                                 request_client_order_id))
         return 0
 
     cdef int _begin(self) except -1:
@@ -380,9 +381,7 @@ cdef class CyOrderBook:
         for index in range(self.touched_n):
             level = <_Level>self.touched[index]
             if level.visible != level.before_visible or level.count != level.before_count:
-                events.append(BookLevelChanged(self.instrument_id, SIDES[level.side],
-                                               level.price_object, level.visible,
-                                               level.count))
+                events.append(_level_changed(self.instrument_id, level))
             if level.count == 0:
                 self._side(level.side).recycle(level)
         self._release_touched()

@@ -31,11 +31,7 @@ cdef int _fill(CyOrderBook book, _Order taker, _Order maker, _Level level,
     level.visible -= quantity
     taker.leaves -= quantity
     taker.filled += quantity
-    events.append(OrderFilled(
-        book._next_trade_id, book.instrument_id, maker.price_object, quantity,
-        SIDES[taker.side],
-        maker.order_id, maker.account, maker.client_order_id, maker.leaves,
-        taker.order_id, taker.account, taker.client_order_id, taker.leaves))
+    events.append(_filled(book._next_trade_id, book.instrument_id, quantity, maker, taker))
     book._next_trade_id += 1
     book._last_trade_price = maker.price
     book._has_last_trade = True

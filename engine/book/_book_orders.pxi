@@ -1,7 +1,7 @@
 # Included by _book.pyx: the resting orders by id, for CyOrderBook.
 #
-# An open-addressing hash table keyed by the C order id (linear probing, tombstones, grown
-# at three quarters full) in place of a dict: a dict lookup hashes the caller's int and, the
+# An open-addressing hash table keyed by the C order id (linear probing, tombstones; rebuilt
+# at half full, live orders then filling at most a third) in place of a dict: a dict lookup hashes the caller's int and, the
 # object being another one than the stored key, compares the two through the rich
 # comparison, which measured 8% of the book's instructions on the benchmark mix. The slot is
 # a multiplicative (Fibonacci) hash of the id: deterministic, no ``hash()``. The table is
@@ -80,6 +80,8 @@ cdef class _OrderTable:
         """The order ``order_id`` names, as a dict keyed by the int ids would find it."""
         cdef int overflow = 0
         cdef long long key
+        if venue_compact_int(order_id, &key):
+            return self.find(key) if key >= 0 else None
         if isinstance(order_id, int):
             key = PyLong_AsLongLongAndOverflow(order_id, &overflow)
             if overflow or key < 0:
@@ -94,7 +96,7 @@ cdef class _OrderTable:
 
     cdef int insert(self, long long key, _Order order) except -1:
         """Add ``order`` under ``key``, which the caller knows is absent."""
-        if (self.filled + 1) * 4 > self.capacity * 3:
+        if (self.filled + 1) * 2 > self.capacity:
             self.rehash()
         cdef Py_ssize_t probe, mask = self.capacity - 1, index = self.start(key)
         for probe in range(self.capacity):
@@ -124,11 +126,13 @@ cdef class _OrderTable:
         raise AssertionError(f"order id {key} is not in the table")
 
     cdef int rehash(self) except -1:
-        """Double the table if it is half full of live orders, else clear its tombstones."""
+        """Rebuild without tombstones, in the smallest table the live orders fill at most a
+        third of (linear probing slows down fast past half full)."""
         cdef _Slot* old = self.slots
         cdef Py_ssize_t index, old_capacity = self.capacity
-        cdef Py_ssize_t capacity = old_capacity * 2 if self.used * 2 >= old_capacity \
-            else old_capacity
+        cdef Py_ssize_t capacity = ORDER_TABLE_CAPACITY_MIN
+        while capacity < 3 * (self.used + 1):
+            capacity *= 2
         self.allocate(capacity)  # on MemoryError the old table is still in place
         for index in range(old_capacity):
             if old[index].key >= 0:

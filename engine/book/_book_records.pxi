@@ -18,8 +18,38 @@ cdef enum:
     OUTCOME_POST_ONLY_WOULD_TAKE = 5
 
 
-cdef long long _integer(object value, long long low, long long high, str name) except? -1:
+cdef extern from *:
+    """
+    /* An exact int of at most one digit (|value| < 2**30): its value, without a call. */
+    static CYTHON_INLINE int venue_compact_int(PyObject* value, long long* out) {
+        if (!PyLong_CheckExact(value)) return 0;
+    #if PY_VERSION_HEX >= 0x030C0000
+        if (!PyUnstable_Long_IsCompact((PyLongObject*)value)) return 0;
+        *out = (long long)PyUnstable_Long_CompactValue((PyLongObject*)value);
+        return 1;
+    #else
+        Py_ssize_t size = Py_SIZE(value);
+        if (size == 0) { *out = 0; return 1; }
+        if (size == 1) { *out = (long long)((PyLongObject*)value)->ob_digit[0]; return 1; }
+        if (size == -1) { *out = -(long long)((PyLongObject*)value)->ob_digit[0]; return 1; }
+        return 0;
+    #endif
+    }
+    """
+    bint venue_compact_int(object value, long long* out) noexcept
+
+
+cdef inline long long _integer(object value, long long low, long long high,
+                               str name) except? -1:
     """``value`` as a C integer if it is an int in low..high, else ValueError."""
+    cdef long long result
+    if venue_compact_int(value, &result) and low <= result <= high:
+        return result
+    return _any_integer(value, low, high, name)
+
+
+cdef long long _any_integer(object value, long long low, long long high,
+                            str name) except? -1:
     cdef int overflow = 0
     cdef long long result
     if not isinstance(value, int):
