@@ -244,7 +244,7 @@ def split_cases(text: str) -> list[list[str]]:
     return [case for case in cases if case]
 
 
-def render(path: Path, runner: ScenarioRunner) -> str:
+def render(path: Path, runner: ScenarioRunner | EngineScenarioRunner) -> str:
     """The file's text with each case's output replaced by what the module produced."""
     rendered = []
     for number, case in enumerate(split_cases(path.read_text()), 1):
@@ -264,7 +264,7 @@ def render(path: Path, runner: ScenarioRunner) -> str:
     return "\n\n".join(rendered) + "\n"
 
 
-def check_scenario(path: Path, runner: ScenarioRunner) -> None:
+def check_scenario(path: Path, runner: ScenarioRunner | EngineScenarioRunner) -> None:
     """Compare the file with what the module produces (or rewrite it, see above)."""
     expected = path.read_text()
     actual = render(path, runner)

@@ -15,6 +15,7 @@ import msgspec
 import pytest
 
 from venue.codecs import (
+    AddInstrument,
     CancelOrder,
     Deposit,
     EntryKind,
@@ -212,3 +213,16 @@ def test_busy_log_covers_what_it_claims() -> None:
                  "OrderExpired", "OrderCancelled", "BalanceChanged"):
         assert name in names, name
     assert names.count("OrderExpired") >= 2
+
+
+def test_risk_rejects_orders_on_an_instrument_finer_than_its_assets() -> None:
+    """USD has 2 decimals here: an instrument priced in 4 decimals of USD cannot be held in
+    whole USD units, so risk rejects its orders (INVALID_FIELD) and holds nothing."""
+    modules = make_modules()
+    driver = EngineDriver(modules, start_ns=0)
+    driver.submit(AddInstrument(5, "FINE-USD", BTC, USD, price_decimals=4, quantity_decimals=0))
+    driver.submit(Deposit(1, USD, 10**9))
+    [rejected] = driver.submit(SubmitOrder(1, 5, "a", BUY, LIMIT, GTC, 10_000, 1))
+    assert (rejected.reason, "price_decimals 4" in rejected.text) == (
+        RejectReason.INVALID_FIELD, True)
+    assert modules[1].balance(1, USD) == (10**9, 0)
