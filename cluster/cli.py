@@ -1,4 +1,4 @@
-"""The ``venue`` command line: demo, replay, tail.
+"""The ``venue`` command line: demo, replay, tail; node, up, down, status.
 
 Exit codes: 0 success, 2 unusable input (missing, corrupt or mismatched data directory,
 plugin that does not load, snapshot refused), 3 a module halted the engine during replay.
@@ -120,6 +120,10 @@ def build_parser() -> argparse.ArgumentParser:
     tail.add_argument("--poll-interval", type=float, default=0.2, help="seconds, for -f")
     _add_progress_flags(tail)
     tail.set_defaults(handler=cmd_tail)
+
+    from .cli_cluster import add_cluster_commands
+
+    add_cluster_commands(commands)
     return parser
 
 

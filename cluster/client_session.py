@@ -174,8 +174,8 @@ class ClientSession:
 
     def _handle(self, frame: msgspec.Struct) -> ClientEvent | None:
         if isinstance(frame, Reply):
-            if frame.position <= self.last_position:
-                return None  # replayed and already seen
+            if frame.position < self.last_position or frame.client_seq not in self.unacked:
+                return None  # replayed and already seen (a batch's replies share a position)
             self.last_position = frame.position
             self.unacked.pop(frame.client_seq, None)
             return CommandResult(frame.client_seq, frame.position, frame.events)

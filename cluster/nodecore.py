@@ -40,10 +40,9 @@ from venue.engine import Applied, Engine
 from .raft import Config, ConfState, Message, ProposalDropped, RawNode, Role
 from .raft.storage import bootstrap_snapshot
 from .raftstore import LmdbRaftStorage
-from .recovery import ChainMismatchError
+from .recovery import GENESIS_ENTRY, ChainMismatchError
 from .store import DataStore
 
-GENESIS_ENTRY = LogEntry(1, 1, 0, EntryKind.NOOP, b"\x90")  # the bootstrap snapshot's index
 BATCH_COMMANDS_MAX_DEFAULT = 1024
 QUEUED_COMMANDS_MAX_DEFAULT = 65_536
 SNAPSHOT_INTERVAL_ENTRIES_DEFAULT = 50_000
@@ -112,7 +111,9 @@ class NodeCore:
             return Engine(modules, snapshot=self.store.read_snapshot(index),
                           **self.store.engine_options)
         engine = Engine(modules, **self.store.engine_options)
-        engine.apply(GENESIS_ENTRY)
+        applied = engine.apply(GENESIS_ENTRY)
+        if self.store.last_event_index() == 0:  # so the event stream starts at position 1
+            self.store.put_events([(1, applied.chain_hash, applied.event_bytes)])
         return engine
 
     # -- queries -------------------------------------------------------------------------

@@ -9,9 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from venue.codecs import EntryKind, LogEntry
 from venue.engine import Engine, Module
 
 from .store import DataStore, StoredEvents
+
+#: a cluster's bootstrap snapshot covers index 1: every node applies this in its place, so
+#: the log proper starts at index 2 (``cluster.raft.storage.bootstrap_snapshot``)
+GENESIS_ENTRY = LogEntry(1, 1, 0, EntryKind.NOOP, b"\x90")
 
 
 class ChainMismatchError(Exception):
@@ -36,6 +41,8 @@ def recover(store: DataStore, modules: Sequence[Module], *, to_index: int | None
     snapshot_index = store.latest_snapshot_index(to_index) if use_snapshot else None
     snapshot = store.read_snapshot(snapshot_index) if snapshot_index is not None else None
     engine = Engine(modules, snapshot=snapshot, **store.engine_options)
+    if engine.applied_index == 0 and store.first_index() == GENESIS_ENTRY.index + 1:
+        engine.apply(GENESIS_ENTRY)  # a cluster node's directory
     start = engine.applied_index + 1
     stored_iter = store.events(start, to_index)
     stored: StoredEvents | None = next(stored_iter, None)

@@ -9,6 +9,11 @@ applied ``client_seq``: everything up to it was applied exactly once, and the re
 client has not seen are replayed from the event store, in position order, before live ones.
 A follower answers ``Redirect`` (the leader's address). ``Subscribe`` opens a read-only
 stream of every applied entry's events from a position (catch-up, then live).
+``GetStatus`` asks any node for its ``NodeStatus`` (role, term, indexes, lag), for tools.
+
+A reply's position is the log index of the entry that applied the command: the commands of
+one batch share it. On resume the node replays the session's replies at positions from
+``resume_from_position`` on (inclusive), and the client drops those it has seen.
 """
 
 from __future__ import annotations
@@ -21,8 +26,10 @@ __all__ = [
     "ConnectRefused",
     "Connected",
     "Disconnect",
+    "GetStatus",
     "Keepalive",
     "NodeFrame",
+    "NodeStatus",
     "Redirect",
     "Reply",
     "StreamEntry",
@@ -67,6 +74,10 @@ class Disconnect(_Frame, tag=5):
     its keepalive timeout)."""
 
 
+class GetStatus(_Frame, tag=6):
+    """Ask the node for a ``NodeStatus`` (no session needed)."""
+
+
 # -- node -> client ------------------------------------------------------------------------
 
 
@@ -107,5 +118,14 @@ class SubmitRefused(_Frame, tag=25):
     reason: str
 
 
-ClientFrame = Connect | Submit | Keepalive | Subscribe | Disconnect
-NodeFrame = Connected | Redirect | ConnectRefused | Reply | StreamEntry | SubmitRefused
+class NodeStatus(_Frame, tag=26):
+    """The node's view of the cluster, as a JSON object (keys: node_id, role, term,
+    leader_id, commit_index, applied_index, last_index, lag, ...): for tools, not parsing
+    on hot paths, and free to gain keys."""
+
+    report: bytes
+
+
+ClientFrame = Connect | Submit | Keepalive | Subscribe | Disconnect | GetStatus
+NodeFrame = (Connected | Redirect | ConnectRefused | Reply | StreamEntry | SubmitRefused
+             | NodeStatus)

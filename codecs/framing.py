@@ -113,6 +113,11 @@ class FramedChannel:
     def buffered_bytes(self) -> int:
         return self._decoder.buffered_bytes
 
+    @property
+    def output_bytes(self) -> int:
+        """Bytes written and not yet taken by ``data_to_send``."""
+        return len(self._out)
+
     def reset(self) -> None:
         """A new connection: forget partial input and unsent output."""
         self._decoder = FrameDecoder(self.frame_size_bytes_max)

@@ -87,6 +87,7 @@ class Schema:
         #: raises msgspec errors; ``decode_command`` wraps them as ``DecodeError``
         self.command_decoder = msgspec.msgpack.Decoder(command_union)
         self._event_decoder = msgspec.msgpack.Decoder(event_union)
+        self._events_decoder = msgspec.msgpack.Decoder(list[event_union])
         self._outcomes_decoder = msgspec.msgpack.Decoder(
             list[tuple[int, int, list[event_union]]]
         )
@@ -103,6 +104,13 @@ class Schema:
             return self._event_decoder.decode(data)
         except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError) as exc:
             raise DecodeError(f"bad event: {exc}") from None
+
+    def decode_events(self, data: bytes) -> list[Event]:
+        """Decode a msgpack array of events (a client protocol ``Reply``)."""
+        try:
+            return self._events_decoder.decode(data)
+        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError) as exc:
+            raise DecodeError(f"bad events: {exc}") from None
 
     def decode_outcomes(self, data: bytes) -> list[Outcome]:
         """Decode the canonical event bytes of one applied entry."""

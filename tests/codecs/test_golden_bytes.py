@@ -84,7 +84,9 @@ from venue.codecs.client import (
     Connected,
     ConnectRefused,
     Disconnect,
+    GetStatus,
     Keepalive,
+    NodeStatus,
     Redirect,
     Reply,
     StreamEntry,
@@ -211,6 +213,8 @@ CLIENT_PROTOCOL = [
     Reply(position=123_456, client_seq=17, events=ENCODER.encode([ACCEPTED])),
     StreamEntry(position=123_456, event_bytes=b"\x91\x93\x01\x02\x90"),
     SubmitRefused(client_seq=18, reason="not leader"),
+    GetStatus(),
+    NodeStatus(report=b'{"node_id": 2, "role": "leader"}'),
 ]
 SAMPLE_LIST = [*COMMANDS, *EVENTS, *DIAGNOSTICS, *LOG, *CLIENT_PROTOCOL]
 SAMPLES: dict[str, Any] = {type(sample).__name__: sample for sample in SAMPLE_LIST}

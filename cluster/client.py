@@ -1,0 +1,186 @@
+"""``VenueClient``: the asyncio client of a cluster, used by gateways, tools and scripts.
+
+It keeps one session across any number of connections: it connects to any node, follows
+``Redirect`` to the leader, reconnects (with backoff, trying every node) when a connection
+drops or the leader changes, resumes the session and resends only what the cluster has not
+applied (``ClientSession``, sans-I/O, does the bookkeeping). ``submit`` returns the events
+the command produced, exactly once, however many failovers happen in between.
+
+    client = VenueClient(["127.0.0.1:7201", "127.0.0.1:7202", "127.0.0.1:7203"],
+                         cluster_id="venue-local", principal="demo", credential=token)
+    await client.start()
+    events = await client.submit(Deposit(101, 1, 10**10))
+    await client.close()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+
+import msgspec
+
+from venue.codecs import Command, Event, Schema
+from venue.codecs.client import GetStatus, NodeStatus
+
+from .client_session import (
+    ClientSession,
+    CommandRefused,
+    CommandResult,
+    ConnectionRefused,
+    ProtocolViolation,
+    Redirected,
+    SessionReady,
+)
+
+READ_SIZE_BYTES = 256 * 1024
+BACKOFF_S_MIN = 0.02
+BACKOFF_S_MAX = 1.0
+_encoder = msgspec.msgpack.Encoder(order="deterministic")
+
+
+def _split(address: str) -> tuple[str, int]:
+    host, _, port = address.rpartition(":")
+    return host, int(port)
+
+
+class VenueClient:
+    def __init__(self, addresses: list[str], *, cluster_id: str, principal: str,
+                 credential: str, schema: Schema | None = None) -> None:
+        if not addresses:
+            raise ValueError("give at least one node address")
+        self.addresses = list(addresses)
+        self.session = ClientSession(cluster_id=cluster_id, principal=principal,
+                                     credential=credential)
+        self.schema = schema or Schema()
+        self._waiting: dict[int, asyncio.Future] = {}
+        self._ready = asyncio.Event()
+        self._writer: asyncio.StreamWriter | None = None
+        self._task: asyncio.Task | None = None
+        self._next_address = 0
+        self.reconnects = 0
+        self.last_error = ""
+
+    async def start(self, timeout_s: float = 10.0) -> int:
+        """Connect and open the session; return its id."""
+        self._task = asyncio.get_running_loop().create_task(self._run())
+        await asyncio.wait_for(self._ready.wait(), timeout_s)
+        return self.session.session_id
+
+    async def close(self) -> None:
+        """End the session for good and disconnect."""
+        if self._writer is not None and self.session.ready:
+            self.session.close()
+            self._write()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def submit(self, command: Command | bytes, timeout_s: float = 30.0) -> list[Event]:
+        """Apply one command exactly once; return its events."""
+        raw = command if isinstance(command, bytes) else _encoder.encode(command)
+        seq = self.session.submit(raw)
+        future = asyncio.get_running_loop().create_future()
+        self._waiting[seq] = future
+        self._write()
+        return await asyncio.wait_for(future, timeout_s)
+
+    # -- the connection loop -------------------------------------------------------------
+
+    async def _run(self) -> None:
+        backoff_s = BACKOFF_S_MIN
+        while True:
+            address = self.addresses[self._next_address % len(self.addresses)]
+            try:
+                redirected = await self._connection(address)
+                backoff_s = BACKOFF_S_MIN
+            except (TimeoutError, OSError, ConnectionError) as exc:
+                self.last_error = f"{address}: {type(exc).__name__}: {exc}"
+                redirected = False
+            self._writer = None
+            self._ready.clear() if self.session.session_id == 0 else None
+            self.session.connection_lost()
+            self.reconnects += 1
+            if not redirected:
+                self._next_address += 1
+                await asyncio.sleep(backoff_s)
+                backoff_s = min(BACKOFF_S_MAX, backoff_s * 2)
+
+    async def _connection(self, address: str) -> bool:
+        """Serve one connection; True if it ended with a redirect to follow at once."""
+        reader, writer = await asyncio.wait_for(asyncio.open_connection(*_split(address)), 2)
+        self._writer = writer
+        try:
+            self.session.connection_made(time.monotonic_ns())
+            self._write()
+            ticker = asyncio.get_running_loop().create_task(self._keepalive())
+            try:
+                while True:
+                    data = await reader.read(READ_SIZE_BYTES)
+                    if not data:
+                        raise ConnectionError("the node closed the connection")
+                    outcome = self._handle(self.session.receive_data(data))
+                    self._write()
+                    if outcome is not None:
+                        return outcome
+            finally:
+                ticker.cancel()
+        finally:
+            writer.close()
+
+    def _handle(self, events: list) -> bool | None:
+        """Act on the session's events; a bool ends the connection (True: redirected)."""
+        for event in events:
+            if isinstance(event, CommandResult):
+                future = self._waiting.pop(event.client_seq, None)
+                if future is not None and not future.done():
+                    future.set_result(self.schema.decode_events(event.events))
+            elif isinstance(event, SessionReady):
+                self._ready.set()
+            elif isinstance(event, Redirected):
+                if event.address in self.addresses:
+                    self._next_address = self.addresses.index(event.address)
+                    return True
+                return False
+            elif isinstance(event, CommandRefused):
+                self.last_error = f"refused {event.client_seq}: {event.reason}"
+                return False  # reconnect: the leader may have moved; unacked are resent
+            elif isinstance(event, ConnectionRefused | ProtocolViolation):
+                self.last_error = str(event)
+                return False
+        return None
+
+    async def _keepalive(self) -> None:
+        while True:
+            await asyncio.sleep(0.5)
+            self.session.tick(time.monotonic_ns())
+            self._write()
+
+    def _write(self) -> None:
+        data = self.session.data_to_send()
+        if data and self._writer is not None:
+            self._writer.write(data)
+
+
+async def node_status(address: str, timeout_s: float = 2.0) -> dict:
+    """Ask one node for its status (no session needed)."""
+    from venue.codecs.framing import FramedChannel
+
+    reader, writer = await asyncio.wait_for(asyncio.open_connection(*_split(address)),
+                                            timeout_s)
+    try:
+        channel = FramedChannel()
+        channel.write(GetStatus())
+        writer.write(channel.data_to_send())
+        decoder = msgspec.msgpack.Decoder(NodeStatus)
+        while True:
+            data = await asyncio.wait_for(reader.read(READ_SIZE_BYTES), timeout_s)
+            if not data:
+                raise ConnectionError("the node closed the connection")
+            for frame in channel.receive_data(data):
+                return json.loads(decoder.decode(frame).report)
+    finally:
+        writer.close()
