@@ -167,5 +167,5 @@ def measure_engine(load: dict, runs: int, accounts: int = 1_000) -> float | None
         raise SystemExit("engine path: runs disagree on the chain head: not deterministic")
     spread = ", ".join(f"{rate:,.0f}" for rate in rates)
     print(f"{'engine':<14} {'modules':<7} median {median(rates):>12,.0f} commands/s   "
-          f"runs: {spread}   (chain head {heads.pop().hex()[:16]}...)")
+          f"runs: {spread}   ({commands:,} commands; chain head {heads.pop().hex()[:16]}...)")
     return median(rates)
