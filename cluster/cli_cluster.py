@@ -29,7 +29,7 @@ DOWN_TIMEOUT_S = 10
 def cmd_node(args: argparse.Namespace) -> int:
     from .server import main_node
 
-    return main_node(load_config(args.config))
+    return main_node(load_config(args.config), join=args.join)
 
 
 def _configs(folder: Path) -> list[Path]:
@@ -185,6 +185,10 @@ def cmd_status(args: argparse.Namespace) -> int:
 def add_cluster_commands(commands: argparse._SubParsersAction) -> None:
     node = commands.add_parser("node", help="run one cluster node from its config file")
     node.add_argument("--config", required=True, help="the node's JSON config file")
+    node.add_argument("--join", action="store_true",
+                      help="the data directory is new but the cluster is not (a lost disk, "
+                           "a replacement machine): wait for the leader's snapshot, and do "
+                           "not vote until it has arrived")
     node.set_defaults(handler=cmd_node)
 
     up = commands.add_parser("up", help="start a local cluster (3 nodes on 127.0.0.1)")

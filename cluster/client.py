@@ -38,6 +38,9 @@ from .client_session import (
 READ_SIZE_BYTES = 256 * 1024
 BACKOFF_S_MIN = 0.02
 BACKOFF_S_MAX = 1.0
+READ_CHECK_S = 0.25
+CONNECT_TIMEOUT_S = 2.0  # no Connected within this: try another node
+REPLY_TIMEOUT_S = 3.0  # commands waiting and the node silent this long: try another node
 _encoder = msgspec.msgpack.Encoder(order="deterministic")
 
 
@@ -117,11 +120,18 @@ class VenueClient:
             self.session.connection_made(time.monotonic_ns())
             self._write()
             ticker = asyncio.get_running_loop().create_task(self._keepalive())
+            connected_ns = last_data_ns = time.monotonic_ns()
             try:
                 while True:
-                    data = await reader.read(READ_SIZE_BYTES)
+                    try:
+                        data = await asyncio.wait_for(reader.read(READ_SIZE_BYTES),
+                                                      READ_CHECK_S)
+                    except TimeoutError:
+                        self._check_silence(connected_ns, last_data_ns)
+                        continue
                     if not data:
                         raise ConnectionError("the node closed the connection")
+                    last_data_ns = time.monotonic_ns()
                     outcome = self._handle(self.session.receive_data(data))
                     self._write()
                     if outcome is not None:
@@ -130,6 +140,17 @@ class VenueClient:
                 ticker.cancel()
         finally:
             writer.close()
+
+    def _check_silence(self, connected_ns: int, last_data_ns: int) -> None:
+        """A node that accepted the connection but does not answer (stopped, overloaded,
+        cut off) is given up on: before the session is ready after ``CONNECT_TIMEOUT_S``,
+        after it when commands wait longer than ``REPLY_TIMEOUT_S`` without a byte."""
+        now_ns = time.monotonic_ns()
+        if not self.session.ready:
+            if now_ns - connected_ns > CONNECT_TIMEOUT_S * 1e9:
+                raise TimeoutError("no answer to Connect")
+        elif self._waiting and now_ns - last_data_ns > REPLY_TIMEOUT_S * 1e9:
+            raise TimeoutError("no reply from the node")
 
     def _handle(self, events: list) -> bool | None:
         """Act on the session's events; a bool ends the connection (True: redirected)."""

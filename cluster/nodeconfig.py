@@ -108,7 +108,8 @@ def load_config(path: Path | str) -> NodeConfig:
 
 
 def write_local_cluster(folder: Path, nodes: int = 3, base_port: int = 7100,
-                        durability: str = "fsync") -> list[Path]:
+                        durability: str = "fsync",
+                        snapshot_interval_entries: int = 50_000) -> list[Path]:
     """Config files for a cluster on 127.0.0.1 in ``folder`` (kept if already there, so a
     second ``venue up`` restarts the same cluster); returns their paths."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -128,5 +129,5 @@ def write_local_cluster(folder: Path, nodes: int = 3, base_port: int = 7100,
             "secret": secret, "durability": durability, "members": members,
             "modules": list(TRADING_MODULES), "module_options": {},
             "credentials": credentials, "tick_interval_ms": 10, "session_timeout_s": 30,
-            "snapshot_interval_entries": 50_000}, indent=2) + "\n")
+            "snapshot_interval_entries": snapshot_interval_entries}, indent=2) + "\n")
     return paths

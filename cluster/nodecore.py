@@ -37,7 +37,7 @@ from venue.codecs import (
 )
 from venue.engine import Applied, Engine
 
-from .raft import Config, ConfState, Message, ProposalDropped, RawNode, Role
+from .raft import Config, ConfState, Message, MessageType, ProposalDropped, RawNode, Role
 from .raft.storage import bootstrap_snapshot
 from .raftstore import LmdbRaftStorage
 from .recovery import GENESIS_ENTRY, ChainMismatchError
@@ -47,6 +47,7 @@ BATCH_COMMANDS_MAX_DEFAULT = 1024
 QUEUED_COMMANDS_MAX_DEFAULT = 65_536
 SNAPSHOT_INTERVAL_ENTRIES_DEFAULT = 50_000
 _encoder = msgspec.msgpack.Encoder(order="deterministic")
+_VOTE_REQUESTS = (MessageType.VOTE, MessageType.PRE_VOTE)
 
 
 class NotLeader(Exception):
@@ -86,11 +87,17 @@ class Output:
 class NodeCore:
     """One node. Not thread-safe; the shell drives it from one task."""
 
-    def __init__(self, settings: NodeSettings, store: DataStore, rng: Random) -> None:
+    def __init__(self, settings: NodeSettings, store: DataStore, rng: Random,
+                 join: bool = False) -> None:
+        """``join``: this node's disk was lost (or it is new to a running cluster): start
+        with no membership and no log, wait for the leader's snapshot, and refuse to vote
+        until then (a vote cast before the disk was lost could otherwise be cast twice in
+        one term). Otherwise a new directory bootstraps as a founding member."""
         self.settings = settings
         self.store = store
-        self.storage = LmdbRaftStorage(store, bootstrap_snapshot(ConfState(settings.voters)))
-        self.engine = self._load_engine()
+        bootstrap = None if join else bootstrap_snapshot(ConfState(settings.voters))
+        self.storage = LmdbRaftStorage(store, bootstrap)
+        self.engine = self._load_engine(fresh=self.storage.snapshot().index == 0)
         config = Config(id=settings.node_id,
                         election_timeout_ticks=settings.election_timeout_ticks,
                         heartbeat_interval_ticks=settings.heartbeat_interval_ticks,
@@ -103,9 +110,12 @@ class NodeCore:
         self._stamp_floor_ns = self.engine.last_timestamp_ns
         self._last_snapshot_index = self.engine.applied_index
         self._stored_event_index = store.last_event_index()
+        self.heartbeats_ignored = 0
 
-    def _load_engine(self) -> Engine:
+    def _load_engine(self, fresh: bool) -> Engine:
         modules = self.store.load_modules()
+        if fresh:  # joining: the leader's snapshot will replace it
+            return Engine(modules, **self.store.engine_options)
         index = self.store.latest_snapshot_index()
         if index is not None:
             return Engine(modules, snapshot=self.store.read_snapshot(index),
@@ -141,6 +151,15 @@ class NodeCore:
         self.raw.tick()
 
     def step(self, message: Message) -> None:
+        if message.type in _VOTE_REQUESTS and self.storage.snapshot().index == 0:
+            return  # joining with nothing: no vote until a leader has sent a snapshot
+        if (message.type == MessageType.HEARTBEAT
+                and message.commit > self.raw._raft.log.last_index()):
+            # The leader remembers this node holding entries it no longer has (its disk
+            # was lost and it rejoined): ignore the heartbeat, as if it were lost, until
+            # the leader's appends or snapshot have brought the log back.
+            self.heartbeats_ignored += 1
+            return
         self.raw.step(message)
 
     def open_session(self, principal: str, token: int, now_ns: int) -> None:
@@ -220,6 +239,12 @@ class NodeCore:
 
     def _install(self, index: int, data: bytes) -> None:
         """A leader sent a snapshot: the engine restarts from it."""
+        if not data:  # the bootstrap snapshot: the state before the first entry
+            self.engine = self._load_engine(fresh=True)
+            applied = self.engine.apply(GENESIS_ENTRY)
+            self.store.put_events([(1, applied.chain_hash, applied.event_bytes)])
+            self._stored_event_index = max(self._stored_event_index, 1)
+            return
         modules = self.store.load_modules()
         self.engine = Engine(modules, snapshot=data, **self.store.engine_options)
         if self.engine.applied_index != index:

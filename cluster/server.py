@@ -38,8 +38,9 @@ _message_decoder = msgspec.msgpack.Decoder(Message)
 
 
 class NodeServer:
-    def __init__(self, config: NodeConfig, clock=time.time_ns) -> None:
+    def __init__(self, config: NodeConfig, clock=time.time_ns, join: bool = False) -> None:
         self.config = config
+        self.join = join
         self.clock = clock
         self.halted: BaseException | None = None
         self.stopped = asyncio.Event()
@@ -57,7 +58,8 @@ class NodeServer:
         settings = NodeSettings(config.node_id, tuple(sorted(config.members)),
                                 snapshot_interval_entries=config.snapshot_interval_entries)
         # election timeouts are randomised from the OS at this edge; the core stays seedable
-        self.core = NodeCore(settings, self.store, Random(secrets.randbits(64)))
+        self.core = NodeCore(settings, self.store, Random(secrets.randbits(64)),
+                             join=self.join)
         addresses = {node_id: f"{m.client[0]}:{m.client[1]}"
                      for node_id, m in config.members.items()}
         self.ingress = ClientIngress(self.core, cluster_id=config.cluster_id,
@@ -161,8 +163,8 @@ class NodeServer:
                 self.ingress.receive_data(connection_id, data, self.clock())
                 self._process()
                 await writer.drain()
-        except (OSError, ConnectionError):
-            pass
+        except (OSError, ConnectionError, asyncio.CancelledError):
+            pass  # a cancelled handler is the server closing: end quietly
         finally:
             self.ingress.connection_lost(connection_id)
             self._writers.pop(connection_id, None)
@@ -181,8 +183,8 @@ class NodeServer:
                 writer.close()
 
 
-async def run_node(config: NodeConfig) -> int:
-    server = NodeServer(config)
+async def run_node(config: NodeConfig, join: bool = False) -> int:
+    server = NodeServer(config, join=join)
     await server.start()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -194,9 +196,9 @@ async def run_node(config: NodeConfig) -> int:
     return EXIT_HALTED if server.halted is not None else 0
 
 
-def main_node(config: NodeConfig) -> int:
+def main_node(config: NodeConfig, join: bool = False) -> int:
     try:
         import uvloop  # an asyncio TCP round trip here costs ~100 us, ~31 us with uvloop
     except ImportError:
-        return asyncio.run(run_node(config))
-    return uvloop.run(run_node(config))
+        return asyncio.run(run_node(config, join))
+    return uvloop.run(run_node(config, join))

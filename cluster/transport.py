@@ -191,6 +191,8 @@ class PeerTransport:
                         return
         except (OSError, ConnectionError):
             return
+        except asyncio.CancelledError:  # closing: end quietly (asyncio's stream callback
+            return  # would log a cancelled handler task as an error)
         finally:
             self._inbound.pop(writer, None)
             writer.close()

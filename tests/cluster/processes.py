@@ -1,0 +1,122 @@
+"""A real local cluster for process-level tests: ``venue node`` processes on 127.0.0.1,
+stopped by PID at the end whatever happened."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from venue.cluster.cli_cluster import wait_for_leader
+from venue.cluster.client import VenueClient, node_status
+from venue.cluster.nodeconfig import DEMO_PRINCIPAL, load_config, write_local_cluster
+from venue.cluster.recovery import recover
+from venue.cluster.store import DataStore
+from venue.engine import Engine
+
+PORTS_PER_NODE = 3
+START_TIMEOUT_S = 30
+
+
+def free_base_port(nodes: int) -> int:
+    """A base port whose peer, client and metrics ports are all free now."""
+    rng = random.Random()
+    for _ in range(50):
+        base = rng.randrange(20_000, 40_000, 10)
+        ports = [base + offset + node for offset in (0, 100, 200)
+                 for node in range(1, nodes + 1)]
+        try:
+            for port in ports:
+                with socket.socket() as probe:
+                    probe.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return base
+    raise RuntimeError("no free port range found")
+
+
+class LocalCluster:
+    def __init__(self, folder: Path, nodes: int = 3, snapshot_interval_entries: int = 50_000
+                 ) -> None:
+        self.folder = folder
+        self.paths = write_local_cluster(folder, nodes, free_base_port(nodes),
+                                         snapshot_interval_entries=snapshot_interval_entries)
+        self.configs = {load_config(path).node_id: load_config(path) for path in self.paths}
+        self.processes: dict[int, subprocess.Popen] = {}
+
+    @property
+    def addresses(self) -> list[str]:
+        return [f"{c.me.client[0]}:{c.me.client[1]}" for _, c in sorted(self.configs.items())]
+
+    def start(self, node_id: int, join: bool = False) -> None:
+        log = (self.folder / f"node-{node_id}.log").open("ab")
+        self.processes[node_id] = subprocess.Popen(
+            [sys.executable, "-m", "venue.cluster.cli", "node", "--config",
+             str(self.configs[node_id].path), *(["--join"] if join else [])],
+            stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+
+    def start_all(self) -> int:
+        for node_id in self.configs:
+            self.start(node_id)
+        leader = wait_for_leader(self.folder, START_TIMEOUT_S)
+        if not leader:
+            raise AssertionError(f"no leader: {self.logs()}")
+        return leader
+
+    def kill(self, node_id: int, signum: int = signal.SIGKILL) -> None:
+        process = self.processes[node_id]
+        os.kill(process.pid, signum)
+        if signum in (signal.SIGKILL, signal.SIGTERM):
+            process.wait(timeout=10)
+
+    def stop_all(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                os.kill(process.pid, signal.SIGCONT)
+                process.terminate()
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+    def wipe(self, node_id: int) -> None:
+        shutil.rmtree(self.configs[node_id].data_dir)
+
+    def status(self, node_id: int) -> dict:
+        return asyncio.run(node_status(self.addresses[node_id - 1]))
+
+    def wait_until(self, predicate, timeout_s: float = 20.0, what: str = "") -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                if predicate():
+                    return
+            except (TimeoutError, OSError, ConnectionError):
+                pass
+            time.sleep(0.05)
+        raise AssertionError(f"timed out waiting for {what}: {self.logs()}")
+
+    def client(self) -> VenueClient:
+        config = next(iter(self.configs.values()))
+        return VenueClient(self.addresses, cluster_id=config.cluster_id,
+                           principal=DEMO_PRINCIPAL,
+                           credential=config.credentials[DEMO_PRINCIPAL])
+
+    def engine_of(self, node_id: int) -> Engine:
+        """The node's state, rebuilt from its data directory (the node must be stopped)."""
+        with DataStore(self.configs[node_id].data_dir, readonly=True) as store:
+            return recover(store, store.load_modules())
+
+    def logs(self) -> str:
+        return "\n".join(f"--- {path.name}\n{path.read_text()[-2000:]}"
+                         for path in sorted(self.folder.glob("node-*.log")))
