@@ -34,7 +34,7 @@ def test_source_files_stay_under_450_lines() -> None:
 def test_readme_opens_with_the_two_commands() -> None:
     lines = (ROOT / "README.md").read_text().splitlines()
     commands = [line for line in lines if line.startswith("pip install")]
-    assert commands[0] == "pip install -e . && venue demo"
+    assert commands[0] == "pip install -e . && venue up"
     assert commands[1].startswith('pip install -e ".[test]"')
     assert "pytest" in commands[1]
 

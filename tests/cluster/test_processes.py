@@ -126,3 +126,25 @@ def test_a_node_restarted_with_an_empty_disk_rejoins_through_a_snapshot(
         assert final_balances(cluster) == dict.fromkeys(cluster.configs, 400)
     finally:
         cluster.stop_all()
+
+
+def test_the_readme_client_example_runs_against_a_local_cluster(tmp_path: Path,
+                                                               monkeypatch) -> None:
+    """The README's "Talk to the cluster" block, as written, against a real cluster."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = readme.split("### Talk to the cluster", 1)[1].split("```python", 1)[1]
+    code = block.split("```", 1)[0]
+    cluster = LocalCluster(tmp_path / "venue-cluster")
+    try:
+        cluster.start_all()
+        monkeypatch.chdir(tmp_path)
+        printed: list[str] = []
+        exec(compile(code, "README.md", "exec"),  # noqa: S102 - the README's own example
+             {"__name__": "readme", "print": lambda *a: printed.append(" ".join(map(str, a)))})
+        assert len(printed) == 3
+        assert printed[0].startswith("[InstrumentAdded(instrument_id=1, symbol='BTC-USD'")
+        assert "BalanceChanged(account=101, asset=1, available=1000000000000" in printed[1]
+        assert printed[2].startswith("[OrderAccepted(order_id=1, account=101")
+        assert "BookLevelChanged" in printed[2]
+    finally:
+        cluster.stop_all()
