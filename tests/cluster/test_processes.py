@@ -139,7 +139,7 @@ def test_the_readme_client_example_runs_against_a_local_cluster(tmp_path: Path,
         cluster.start_all()
         monkeypatch.chdir(tmp_path)
         printed: list[str] = []
-        exec(compile(code, "README.md", "exec"),  # noqa: S102 - the README's own example
+        exec(compile(code, "README.md", "exec"),
              {"__name__": "readme", "print": lambda *a: printed.append(" ".join(map(str, a)))})
         assert len(printed) == 3
         assert printed[0].startswith("[InstrumentAdded(instrument_id=1, symbol='BTC-USD'")
