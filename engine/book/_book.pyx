@@ -100,12 +100,12 @@ cdef class CyOrderBook:
         self._next_trade_id = 1
         self._has_last_trade = False
         self.epoch = 0
-        self._release_touched()
+        _release_touched(self)
 
     def __dealloc__(self):
         _cut_links(self)
         if self.touched != NULL:
-            self._release_touched()
+            _release_touched(self)
             PyMem_Free(self.touched)
 
     # -- operations -----------------------------------------------------------------------
@@ -140,7 +140,7 @@ cdef class CyOrderBook:
             return _result(OUTCOME_POST_ONLY_WOULD_TAKE, 0, 0)
         if tif == FOK and not self._opposite(c_side).fillable(order):
             return _result(OUTCOME_FOK_NOT_FILLABLE, 0, 0)
-        self._begin()
+        _begin(self)
         cdef int outcome
         if _match(self, order, events):
             outcome = OUTCOME_CANCELLED
@@ -157,7 +157,7 @@ cdef class CyOrderBook:
             self._cancel_event(order, reason, order.leaves, "", events)
             order.leaves = 0
             outcome = OUTCOME_CANCELLED
-        self._publish(events)
+        _publish(self, events)
         return _result(outcome, order.filled,
                        order.leaves if outcome == OUTCOME_RESTING else 0)
 
@@ -170,10 +170,10 @@ cdef class CyOrderBook:
         if order is None:
             return None
         record = _record(order)
-        self._begin()
-        self._touch(order.level)
+        _begin(self)
+        _touch(self, order.level)
         self._remove(order, reason, order.leaves, request_client_order_id, events)
-        self._publish(events)
+        _publish(self, events)
         return record
 
     def reduce(self, order_id, new_quantity, list events not None):
@@ -199,15 +199,15 @@ cdef class CyOrderBook:
             return _result(OUTCOME_RESTING, 0, quantity)
         if order.post_only and self._would_take(order.side, price):
             return _result(OUTCOME_POST_ONLY_WOULD_TAKE, 0, order.leaves)
-        self._begin()
+        _begin(self)
         cdef _Level level = order.level
-        self._touch(level)
+        _touch(self, level)
         if price == order.price:  # more quantity: to the back of the same queue
             level.unlink(order)
             order.leaves = quantity
             order.visible = order.slice_quantity()
             level.append(order)
-            self._publish(events)
+            _publish(self, events)
             return _result(OUTCOME_RESTING, 0, quantity)
         level.unlink(order)
         cdef _Level emptied = level if level.count == 0 else None  # dropped below
@@ -228,7 +228,7 @@ cdef class CyOrderBook:
             self._side(emptied.side).remove(emptied)
         if outcome != OUTCOME_RESTING:
             self.orders.remove(order.id)
-        self._publish(events)
+        _publish(self, events)
         return _result(outcome, order.filled - filled_before,
                        order.leaves if outcome == OUTCOME_RESTING else 0)
 
@@ -294,17 +294,21 @@ cdef class CyOrderBook:
 
     # -- helpers --------------------------------------------------------------------------
 
+    @cython.final
     cdef inline _BookSide _side(self, int side):
         return self.bids if side == BUY else self.asks
 
+    @cython.final
     cdef inline _BookSide _opposite(self, int side):
         return self.asks if side == BUY else self.bids
 
+    @cython.final
     cdef bint _would_take(self, int side, long long price) except -1:
         cdef _BookSide opposite = self._opposite(side)
         cdef _Level best = opposite.best()
         return best is not None and opposite.crosses(best.price, price)
 
+    @cython.final
     cdef int _rest(self, _Order order, _Level emptied) except -1:
         """Queue ``order`` at the back of its level (the caller keeps ``self.orders``);
         ``emptied``, if not None, is a level of the same side to drop on the way."""
@@ -314,21 +318,23 @@ cdef class CyOrderBook:
             level = side.get_or_add(order.price, order.price_object)
         else:
             level = side.move(emptied, order.price, order.price_object)
-        self._touch(level)
+        _touch(self, level)
         order.visible = order.slice_quantity()
         level.append(order)
         return 0
 
+    @cython.final
     cdef int _reduce(self, _Order order, long long quantity, list events) except -1:
-        self._begin()
-        self._touch(order.level)
+        _begin(self)
+        _touch(self, order.level)
         order.leaves = quantity
         if order.visible > quantity:
             order.level.visible -= order.visible - quantity
             order.visible = quantity
-        self._publish(events)
+        _publish(self, events)
         return 0
 
+    @cython.final
     cdef int _detach(self, _Order order) except -1:
         cdef _Level level = order.level
         level.unlink(order)
@@ -336,6 +342,7 @@ cdef class CyOrderBook:
             self._side(level.side).remove(level)
         return 0
 
+    @cython.final
     cdef int _remove(self, _Order order, object reason, long long quantity,
                      object request_client_order_id, list events) except -1:
         self.orders.remove(order.id)
@@ -343,56 +350,14 @@ cdef class CyOrderBook:
         self._cancel_event(order, reason, quantity, request_client_order_id, events)
         return 0
 
+    @cython.final
     cdef int _cancel_event(self, _Order order, object reason, long long quantity,
                            object request_client_order_id, list events) except -1:
         events.append(_cancelled(order, self.instrument_id, reason, quantity,
                                  request_client_order_id))
         return 0
 
-    cdef int _begin(self) except -1:
-        self.epoch += 1
-        if self.touched_n:  # left by an operation that raised before publishing
-            self._release_touched()
-        return 0
 
-    cdef int _touch(self, _Level level) except -1:
-        cdef PyObject** grown
-        if level.epoch != self.epoch:
-            level.epoch = self.epoch
-            level.before_visible = level.visible
-            level.before_count = level.count
-            if self.touched_n == self.touched_capacity:
-                grown = <PyObject**>PyMem_Realloc(
-                    self.touched, 2 * self.touched_capacity * sizeof(PyObject*))
-                if grown == NULL:
-                    raise MemoryError()
-                self.touched = grown
-                self.touched_capacity *= 2
-            Py_INCREF(level)
-            self.touched[self.touched_n] = <PyObject*>level
-            self.touched_n += 1
-        return 0
-
-    cdef int _publish(self, list events) except -1:
-        """One BookLevelChanged per touched level whose aggregate changed; an emptied level
-        (already dropped from its side) goes back to its side's pool."""
-        cdef Py_ssize_t index
-        cdef _Level level
-        for index in range(self.touched_n):
-            level = <_Level>self.touched[index]
-            if level.visible != level.before_visible or level.count != level.before_count:
-                events.append(_level_changed(self.instrument_id, level))
-            if level.count == 0:
-                self._side(level.side).recycle(level)
-        self._release_touched()
-        return 0
-
-    cdef void _release_touched(self) noexcept:
-        cdef Py_ssize_t index, count = self.touched_n
-        self.touched_n = 0
-        for index in range(count):
-            Py_DECREF(<object>self.touched[index])
-
-
+include "_book_market_data.pxi"
 include "_book_matching.pxi"
 include "_book_state.pxi"

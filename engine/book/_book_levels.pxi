@@ -53,7 +53,7 @@ cdef class _Level:
     cdef long long price, visible
     cdef Py_ssize_t count
     cdef _Order head, tail
-    cdef long long epoch, before_visible  # market-data bookkeeping, see CyOrderBook._touch
+    cdef long long epoch, before_visible  # market-data bookkeeping, see _book_market_data.pxi
     cdef Py_ssize_t before_count
 
     cdef inline void append(self, _Order order) noexcept:
@@ -91,7 +91,7 @@ cdef class _BookSide:
     cdef long long* keys
     cdef PyObject** levels  # owned references, parallel to keys
     cdef Py_ssize_t n, capacity
-    cdef list pool  # dropped levels for reuse, at most LEVEL_POOL_MAX (see CyOrderBook._publish)
+    cdef list pool  # dropped levels for reuse, at most LEVEL_POOL_MAX (see _publish)
 
     def __cinit__(self, int side):
         self.side = side

@@ -11,7 +11,7 @@ cdef bint _match(CyOrderBook book, _Order taker, list events) except -1:
         level = opposite.best()
         if level is None or not opposite.crosses(level.price, taker.price):
             break
-        book._touch(level)
+        _touch(book, level)
         while taker.leaves > 0 and level.count:
             maker = level.head
             if taker.stp_mode and maker.same_stp_key(taker):

@@ -1,9 +1,10 @@
 # Included by _book.pyx: the resting orders by id, for CyOrderBook.
 #
 # An open-addressing hash table keyed by the C order id (linear probing, tombstones; rebuilt
-# at half full, live orders then filling at most a third) in place of a dict: a dict lookup hashes the caller's int and, the
-# object being another one than the stored key, compares the two through the rich
-# comparison, which measured 8% of the book's instructions on the benchmark mix. The slot is
+# at half full, live orders then filling at most a third) in place of a dict: a dict lookup
+# hashes the caller's int and, the object being another one than the stored key, compares
+# the two through the rich comparison, which measured 8% of the book's instructions on the
+# benchmark mix. The slot is
 # a multiplicative (Fibonacci) hash of the id: deterministic, no ``hash()``. The table is
 # never iterated for anything a caller sees (snapshots walk the levels).
 
