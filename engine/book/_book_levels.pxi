@@ -127,14 +127,18 @@ cdef class _BookSide:
         return price <= limit if self.side == SELL else price >= limit
 
     cdef Py_ssize_t lower_bound(self, long long key) noexcept:
-        cdef Py_ssize_t low = 0, high = self.n, middle
-        while low < high:
-            middle = (low + high) >> 1
-            if self.keys[middle] < key:
-                low = middle + 1
-            else:
-                high = middle
-        return low
+        """The first index whose key is >= ``key`` (``n`` if none). Branch-free halving:
+        the comparisons are unpredictable, a mispredicted branch costs more than the
+        arithmetic."""
+        cdef long long* keys = self.keys
+        cdef Py_ssize_t base = 0, size = self.n, half
+        if size == 0:
+            return 0
+        while size > 1:
+            half = size >> 1
+            base += half * (keys[base + half] < key)
+            size -= half
+        return base + (keys[base] < key)
 
     cdef _Level get(self, long long price):
         cdef long long key = self.key(price)
