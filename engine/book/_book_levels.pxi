@@ -1,11 +1,11 @@
 # Included by _book.pyx: orders, FIFO price levels and one side of the compiled book.
 #
 # A level's queue is an intrusive doubly-linked list (O(1) pop, append, unlink by id). A side
-# keeps its level keys in a C array sorted ascending with the best level LAST (key = price
-# for bids, -price for asks), and the levels in a parallel C array of owned references: the
-# best level is O(1), and adding or dropping a level moves only the entries behind it, usually
-# none or few, since activity clusters at the top of the book. A dropped level is kept in a
-# small pool (``LEVEL_POOL_MAX``) and reused for the next new level, since the benchmark mix
+# keeps its levels in a C array of (key, owned reference) slots sorted by key ascending with
+# the best level LAST (key = price for bids, -price for asks): the best level is O(1), and
+# adding or dropping a level moves only the slots behind it (one memmove), few when the
+# activity is at the top of the book; a move between two nearby prices shifts only the slots
+# between them. A dropped level is kept in a small pool (``LEVEL_POOL_MAX``) and reused for the next new level, since the benchmark mix
 # drops and adds a level on most moves.
 #
 # Orders and levels opt out of the cyclic garbage collector (``no_gc``): a large book would
@@ -84,12 +84,16 @@ cdef class _Level:
         order.next = None
 
 
+cdef struct _LevelSlot:
+    long long key  # price for bids, -price for asks: ascending, the best level last
+    PyObject* level  # an owned reference
+
+
 @cython.final
-@cython.no_gc  # keeps its level list intact until CyOrderBook.__dealloc__ has cut the links
+@cython.no_gc  # keeps its level array intact until CyOrderBook.__dealloc__ has cut the links
 cdef class _BookSide:
     cdef int side
-    cdef long long* keys
-    cdef PyObject** levels  # owned references, parallel to keys
+    cdef _LevelSlot* slots
     cdef Py_ssize_t n, capacity
     cdef list pool  # dropped levels for reuse, at most LEVEL_POOL_MAX (see _publish)
 
@@ -98,18 +102,16 @@ cdef class _BookSide:
         self.pool = []
         self.n = 0
         self.capacity = 64
-        self.keys = <long long*>PyMem_Malloc(self.capacity * sizeof(long long))
-        self.levels = <PyObject**>PyMem_Malloc(self.capacity * sizeof(PyObject*))
-        if self.keys == NULL or self.levels == NULL:
+        self.slots = <_LevelSlot*>PyMem_Malloc(self.capacity * sizeof(_LevelSlot))
+        if self.slots == NULL:
             raise MemoryError()
 
     def __dealloc__(self):
         cdef Py_ssize_t index
-        if self.levels != NULL:
+        if self.slots != NULL:
             for index in range(self.n):
-                Py_DECREF(<object>self.levels[index])
-        PyMem_Free(self.levels)
-        PyMem_Free(self.keys)
+                Py_DECREF(<object>self.slots[index].level)
+        PyMem_Free(self.slots)
 
     cdef inline long long key(self, long long price) noexcept:
         return price if self.side == BUY else -price
@@ -117,11 +119,11 @@ cdef class _BookSide:
     cdef inline _Level best(self):
         if self.n == 0:
             return None
-        return <_Level>self.levels[self.n - 1]
+        return <_Level>self.slots[self.n - 1].level
 
     cdef inline _Level at(self, Py_ssize_t rank):
         """The level ``rank`` places from the best (0 is the best)."""
-        return <_Level>self.levels[self.n - 1 - rank]
+        return <_Level>self.slots[self.n - 1 - rank].level
 
     cdef inline bint crosses(self, long long price, long long limit) noexcept:
         return price <= limit if self.side == SELL else price >= limit
@@ -130,52 +132,45 @@ cdef class _BookSide:
         """The first index whose key is >= ``key`` (``n`` if none). Branch-free halving:
         the comparisons are unpredictable, a mispredicted branch costs more than the
         arithmetic."""
-        cdef long long* keys = self.keys
+        cdef _LevelSlot* slots = self.slots
         cdef Py_ssize_t base = 0, size = self.n, half
         if size == 0:
             return 0
         while size > 1:
             half = size >> 1
-            base += half * (keys[base + half] < key)
+            base += half * (slots[base + half].key < key)
             size -= half
-        return base + (keys[base] < key)
+        return base + (slots[base].key < key)
 
     cdef _Level get(self, long long price):
         cdef long long key = self.key(price)
         cdef Py_ssize_t index = self.lower_bound(key)
-        if index < self.n and self.keys[index] == key:
-            return <_Level>self.levels[index]
+        if index < self.n and self.slots[index].key == key:
+            return <_Level>self.slots[index].level
         return None
 
-    cdef int grow(self) except -1:
-        cdef long long* keys = <long long*>PyMem_Realloc(
-            self.keys, 2 * self.capacity * sizeof(long long))
-        if keys == NULL:
-            raise MemoryError()
-        self.keys = keys
-        cdef PyObject** levels = <PyObject**>PyMem_Realloc(
-            self.levels, 2 * self.capacity * sizeof(PyObject*))
-        if levels == NULL:
-            raise MemoryError()
-        self.levels = levels
-        self.capacity *= 2
-        return 0
+    cdef inline void shift(self, Py_ssize_t source, Py_ssize_t target,
+                           Py_ssize_t count) noexcept:
+        memmove(&self.slots[target], &self.slots[source], count * sizeof(_LevelSlot))
 
     cdef _Level get_or_add(self, long long price, object price_object):
         cdef long long key = self.key(price)
         cdef Py_ssize_t index = self.n
-        if self.n == 0 or self.keys[self.n - 1] < key:
+        cdef _LevelSlot* grown
+        if self.n == 0 or self.slots[self.n - 1].key < key:
             pass  # a new best level: append
         else:
             index = self.lower_bound(key)
-            if self.keys[index] == key:
-                return <_Level>self.levels[index]
+            if self.slots[index].key == key:
+                return <_Level>self.slots[index].level
         if self.n == self.capacity:
-            self.grow()
-        memmove(&self.keys[index + 1], &self.keys[index],
-                (self.n - index) * sizeof(long long))
-        memmove(&self.levels[index + 1], &self.levels[index],
-                (self.n - index) * sizeof(PyObject*))
+            grown = <_LevelSlot*>PyMem_Realloc(self.slots,
+                                               2 * self.capacity * sizeof(_LevelSlot))
+            if grown == NULL:
+                raise MemoryError()
+            self.slots = grown
+            self.capacity *= 2
+        self.shift(index, index + 1, self.n - index)
         self.n += 1
         return self.place(index, key, price, price_object)
 
@@ -190,17 +185,17 @@ cdef class _BookSide:
             level.side = self.side
         level.price = price
         level.price_object = price_object
-        self.keys[index] = key
+        self.slots[index].key = key
         Py_INCREF(level)
-        self.levels[index] = <PyObject*>level
+        self.slots[index].level = <PyObject*>level
         return level
 
     cdef Py_ssize_t index_of(self, _Level level) except -1:
         cdef long long key = self.key(level.price)
         cdef Py_ssize_t index = self.n - 1
-        if self.keys[index] != key:
+        if self.slots[index].key != key:
             index = self.lower_bound(key)
-            if index >= self.n or self.keys[index] != key:
+            if index >= self.n or self.slots[index].key != key:
                 raise AssertionError(f"no level at {level.price}")
         return index
 
@@ -211,32 +206,24 @@ cdef class _BookSide:
         cdef Py_ssize_t old = self.index_of(emptied)
         cdef Py_ssize_t index = self.lower_bound(key)
         cdef _Level level
-        if index < self.n and self.keys[index] == key:
-            level = <_Level>self.levels[index]
+        if index < self.n and self.slots[index].key == key:
+            level = <_Level>self.slots[index].level
             self.remove(emptied)
             return level
-        cdef PyObject* removed = self.levels[old]
+        cdef PyObject* removed = self.slots[old].level
         if index > old:  # the new place, once ``old`` is gone, is index - 1
             index -= 1
-            memmove(&self.keys[old], &self.keys[old + 1], (index - old) * sizeof(long long))
-            memmove(&self.levels[old], &self.levels[old + 1],
-                    (index - old) * sizeof(PyObject*))
+            self.shift(old + 1, old, index - old)
         elif index < old:
-            memmove(&self.keys[index + 1], &self.keys[index],
-                    (old - index) * sizeof(long long))
-            memmove(&self.levels[index + 1], &self.levels[index],
-                    (old - index) * sizeof(PyObject*))
+            self.shift(index, index + 1, old - index)
         level = self.place(index, key, price, price_object)
         Py_DECREF(<object>removed)  # the caller still holds ``emptied``
         return level
 
     cdef int remove(self, _Level level) except -1:
         cdef Py_ssize_t index = self.index_of(level)
-        cdef PyObject* removed = self.levels[index]
-        memmove(&self.keys[index], &self.keys[index + 1],
-                (self.n - index - 1) * sizeof(long long))
-        memmove(&self.levels[index], &self.levels[index + 1],
-                (self.n - index - 1) * sizeof(PyObject*))
+        cdef PyObject* removed = self.slots[index].level
+        self.shift(index + 1, index, self.n - index - 1)
         self.n -= 1
         Py_DECREF(<object>removed)  # the caller still holds ``level``
         return 0
@@ -285,8 +272,8 @@ cdef class _BookSide:
             assert pooled.count == 0 and pooled.head is None and pooled.tail is None
             assert pooled.side == self.side and pooled.visible == 0
         for index in range(self.n):
-            assert (<_Level>self.levels[index]).side == self.side
-            assert self.key((<_Level>self.levels[index]).price) == self.keys[index]
+            assert (<_Level>self.slots[index].level).side == self.side
+            assert self.key((<_Level>self.slots[index].level).price) == self.slots[index].key
             if index:
-                assert self.keys[index - 1] < self.keys[index], "level keys out of order"
+                assert self.slots[index - 1].key < self.slots[index].key, "level keys out of order"
         return 0

@@ -105,7 +105,7 @@ cdef void _cut_links(CyOrderBook book) noexcept:
     cdef _Order order, following
     cdef Py_ssize_t rank
     for side in (book.bids, book.asks):
-        if side is None or side.levels == NULL:
+        if side is None or side.slots == NULL:
             continue
         for rank in range(side.n):
             level = side.at(rank)
