@@ -17,7 +17,8 @@ quantity, time_in_force)`` (unused fields 0):
   sweep ``sweep`` of them, until the level is empty.
 
 The stream is the same for every implementation: it is generated once, written with msgpack,
-read back and replayed (``replay.py``-style: ``apply_commands``).
+read back, and replayed by ``bench_matching.apply_commands`` (the books) and
+``matching_engine_path`` (the engine).
 """
 
 from __future__ import annotations
