@@ -176,9 +176,15 @@ def cmd_status(args: argparse.Namespace) -> int:
             print(f"{node_id:>4} {status}")
             continue
         lag = " ".join(f"{k}:{v}" for k, v in status["lag"].items()) or "-"
+        checked = " ".join(f"{k}@{v}" for k, v in status.get("checked", {}).items())
         print(f"{node_id:>4} {status['role']:<10} {status['term']:>5} {status['leader_id']:>6} "
               f"{status['commit_index']:>8} {status['applied_index']:>8} "
-              f"{status['last_index']:>8}  {lag}")
+              f"{status['last_index']:>8}  {lag}"
+              + (f"  checked {checked}" if checked else ""))
+        if status.get("halted"):
+            print(f"     HALTED: {status['halted']}")
+        for divergence in status.get("divergences", []):
+            print(f"     DIVERGENCE: {divergence}")
     return 0 if all(isinstance(s, dict) for s in statuses.values()) else 1
 
 
@@ -203,6 +209,10 @@ def add_cluster_commands(commands: argparse._SubParsersAction) -> None:
     down = commands.add_parser("down", help="stop a cluster started with up --detach")
     down.add_argument("--dir", default="venue-cluster")
     down.set_defaults(handler=cmd_down)
+
+    from .diverge import add_diverge_command
+
+    add_diverge_command(commands)
 
     status = commands.add_parser("status", help="role, term, indexes and lag of each node")
     status.add_argument("--dir", default="venue-cluster")

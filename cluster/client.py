@@ -22,7 +22,7 @@ import time
 
 import msgspec
 
-from venue.codecs import Command, Event, Schema
+from venue.codecs import Command, DecodeError, Event, Schema
 from venue.codecs.client import GetStatus, NodeStatus
 
 from .client_session import (
@@ -158,7 +158,13 @@ class VenueClient:
             if isinstance(event, CommandResult):
                 future = self._waiting.pop(event.client_seq, None)
                 if future is not None and not future.done():
-                    future.set_result(self.schema.decode_events(event.events))
+                    try:
+                        future.set_result(self.schema.decode_events(event.events))
+                    except DecodeError as exc:  # applied, but not in our schema: say so
+                        future.set_exception(DecodeError(
+                            f"command {event.client_seq} was applied at {event.position}, "
+                            f"but its events do not decode with this client's schema (pass "
+                            f"the modules' event types in schema=): {exc}"))
             elif isinstance(event, SessionReady):
                 self._ready.set()
             elif isinstance(event, Redirected):

@@ -142,6 +142,10 @@ class ClientIngress:
             connection.closed = "refused"
             return
         core = self.core
+        if core.halted_reason:
+            connection.channel.write(ConnectRefused(f"node halted: {core.halted_reason}"))
+            connection.closed = "refused"
+            return
         if not core.is_leader:
             leader = core.leader_id
             connection.channel.write(Redirect(leader, self.client_addresses.get(leader, "")))

@@ -8,7 +8,8 @@ One file per node::
                        "metrics": "127.0.0.1:7301"}, "2": {...}, "3": {...}},
      "modules": ["venue.engine.modules.refdata:ReferenceDataModule", ...],
      "module_options": {}, "credentials": {"demo": "<token>"},
-     "tick_interval_ms": 10, "session_timeout_s": 30, "snapshot_interval_entries": 50000}
+     "tick_interval_ms": 10, "session_timeout_s": 30, "snapshot_interval_entries": 50000,
+     "checkpoint_interval_entries": 100}
 
 ``data_dir`` is relative to the file's folder unless absolute. A malformed file raises
 ``ConfigError`` naming the field.
@@ -55,6 +56,7 @@ class NodeConfig:
     tick_interval_ms: int = 10
     session_timeout_s: int = 30
     snapshot_interval_entries: int = 50_000
+    checkpoint_interval_entries: int = 100
 
     @property
     def me(self) -> Member:
@@ -97,7 +99,8 @@ def load_config(path: Path | str) -> NodeConfig:
             credentials={str(k): str(v) for k, v in dict(raw["credentials"]).items()},
             tick_interval_ms=int(raw.get("tick_interval_ms", 10)),
             session_timeout_s=int(raw.get("session_timeout_s", 30)),
-            snapshot_interval_entries=int(raw.get("snapshot_interval_entries", 50_000)))
+            snapshot_interval_entries=int(raw.get("snapshot_interval_entries", 50_000)),
+            checkpoint_interval_entries=int(raw.get("checkpoint_interval_entries", 100)))
     except KeyError as exc:
         raise ConfigError(f"{path}: missing field {exc}") from None
     except (TypeError, ValueError, AttributeError) as exc:
@@ -109,7 +112,9 @@ def load_config(path: Path | str) -> NodeConfig:
 
 def write_local_cluster(folder: Path, nodes: int = 3, base_port: int = 7100,
                         durability: str = "fsync",
-                        snapshot_interval_entries: int = 50_000) -> list[Path]:
+                        snapshot_interval_entries: int = 50_000,
+                        modules: tuple[str, ...] = TRADING_MODULES,
+                        checkpoint_interval_entries: int = 100) -> list[Path]:
     """Config files for a cluster on 127.0.0.1 in ``folder`` (kept if already there, so a
     second ``venue up`` restarts the same cluster); returns their paths."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -127,7 +132,8 @@ def write_local_cluster(folder: Path, nodes: int = 3, base_port: int = 7100,
         path.write_text(json.dumps({
             "cluster_id": "venue-local", "node_id": node_id, "data_dir": f"node-{node_id}",
             "secret": secret, "durability": durability, "members": members,
-            "modules": list(TRADING_MODULES), "module_options": {},
+            "modules": list(modules), "module_options": {},
             "credentials": credentials, "tick_interval_ms": 10, "session_timeout_s": 30,
-            "snapshot_interval_entries": snapshot_interval_entries}, indent=2) + "\n")
+            "snapshot_interval_entries": snapshot_interval_entries,
+            "checkpoint_interval_entries": checkpoint_interval_entries}, indent=2) + "\n")
     return paths

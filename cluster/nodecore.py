@@ -37,6 +37,7 @@ from venue.codecs import (
 )
 from venue.engine import Applied, Engine
 
+from .divergence import CHECKPOINT_INTERVAL_ENTRIES_DEFAULT, Divergence, DivergenceChecker
 from .raft import Config, ConfState, Message, MessageType, ProposalDropped, RawNode, Role
 from .raft.storage import bootstrap_snapshot
 from .raftstore import LmdbRaftStorage
@@ -72,6 +73,7 @@ class NodeSettings:
     queued_commands_max: int = QUEUED_COMMANDS_MAX_DEFAULT
     snapshot_interval_entries: int = SNAPSHOT_INTERVAL_ENTRIES_DEFAULT
     message_size_bytes_max: int = 4 << 20
+    checkpoint_interval_entries: int = CHECKPOINT_INTERVAL_ENTRIES_DEFAULT
 
 
 @dataclass
@@ -82,6 +84,8 @@ class Output:
     applied: list[Applied] = field(default_factory=list)
     opened: list[tuple[int, int]] = field(default_factory=list)  # (token, session id)
     lost_opens: list[int] = field(default_factory=list)  # tokens whose entry lost its place
+    checkpoints: list[tuple[int, bytes]] = field(default_factory=list)  # (index, chain hash)
+    divergences: list[Divergence] = field(default_factory=list)  # found by this leader
 
 
 class NodeCore:
@@ -111,6 +115,8 @@ class NodeCore:
         self._last_snapshot_index = self.engine.applied_index
         self._stored_event_index = store.last_event_index()
         self.heartbeats_ignored = 0
+        self.checker = DivergenceChecker(settings.checkpoint_interval_entries)
+        self.halted_reason = ""  # set by the shell when this node stops applying
 
     def _load_engine(self, fresh: bool) -> Engine:
         modules = self.store.load_modules()
@@ -142,6 +148,10 @@ class NodeCore:
                 "leader_id": status.lead, "commit_index": status.commit,
                 "applied_index": self.engine.applied_index,
                 "last_index": status.last_index, "queued_commands": len(self._queue),
+                "halted": self.halted_reason,
+                "checked": {str(node): index for node, index in
+                            sorted(self.checker.agreed.items())},
+                "divergences": [d.describe() for d in self.checker.divergences],
                 "lag": {node_id: status.last_index - progress.match
                         for node_id, progress in sorted(status.progress.items())}}
 
@@ -153,13 +163,16 @@ class NodeCore:
     def step(self, message: Message) -> None:
         if message.type in _VOTE_REQUESTS and self.storage.snapshot().index == 0:
             return  # joining with nothing: no vote until a leader has sent a snapshot
-        if (message.type == MessageType.HEARTBEAT
-                and message.commit > self.raw._raft.log.last_index()):
+        last_index = self.raw._raft.log.last_index()
+        if message.type == MessageType.HEARTBEAT and message.commit > last_index:
             # The leader remembers this node holding entries it no longer has (its disk
-            # was lost and it rejoined): ignore the heartbeat, as if it were lost, until
-            # the leader's appends or snapshot have brought the log back.
+            # was lost and it rejoined). With an empty log, answer as if the heartbeat
+            # named no commit: the answer makes the leader probe, find the log gone and
+            # send a snapshot. With entries, ignore it (they might not be the leader's).
             self.heartbeats_ignored += 1
-            return
+            if last_index:
+                return
+            message = msgspec.structs.replace(message, commit=0)
         self.raw.step(message)
 
     def open_session(self, principal: str, token: int, now_ns: int) -> None:
@@ -264,6 +277,9 @@ class NodeCore:
             else:
                 records.append((entry.index, applied.chain_hash, applied.event_bytes))
             output.applied.append(applied)
+            if self.checker.is_checkpoint(entry.index):
+                output.checkpoints.append((entry.index, applied.chain_hash))
+                output.divergences.extend(self.checker.local(entry.index, applied.chain_hash))
             if entry.kind == EntryKind.SESSION_OPEN:
                 token = self._opening.pop((entry.index, entry.term), None)
                 if token is not None:

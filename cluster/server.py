@@ -23,18 +23,23 @@ import msgspec
 
 from venue.engine import EngineHalted
 
+from .divergence import CheckPayload, Checkpoint, Diverged
 from .ingress import ClientIngress
 from .nodeconfig import NodeConfig
 from .nodecore import NodeCore, NodeSettings
-from .raft import Message
+from .raft import Message, MessageType
 from .recovery import ChainMismatchError
 from .store import DataStore, Durability
 from .transport import PeerTransport
 
 READ_SIZE_BYTES = 256 * 1024
 EXIT_HALTED = 3
+# peer payloads: one byte saying what follows, then msgpack
+RAFT_PAYLOAD = b"R"
+CHECK_PAYLOAD = b"C"
 _message_encoder = msgspec.msgpack.Encoder()
 _message_decoder = msgspec.msgpack.Decoder(Message)
+_check_decoder = msgspec.msgpack.Decoder(CheckPayload)
 
 
 class NodeServer:
@@ -56,7 +61,8 @@ class NodeServer:
                                module_options=config.module_options,
                                durability=Durability(config.durability))
         settings = NodeSettings(config.node_id, tuple(sorted(config.members)),
-                                snapshot_interval_entries=config.snapshot_interval_entries)
+                                snapshot_interval_entries=config.snapshot_interval_entries,
+                                checkpoint_interval_entries=config.checkpoint_interval_entries)
         # election timeouts are randomised from the OS at this edge; the core stays seedable
         self.core = NodeCore(settings, self.store, Random(secrets.randbits(64)),
                              join=self.join)
@@ -113,6 +119,7 @@ class NodeServer:
     def _process(self) -> None:
         self._process_scheduled = False
         if self.halted is not None:
+            self._flush()  # still answering status requests (and refusing the rest)
             return
         now_ns = self.clock()
         try:
@@ -120,9 +127,16 @@ class NodeServer:
         except (EngineHalted, ChainMismatchError) as exc:
             self._halt(exc)
             return
+        raw = self.core.raw
         for message in output.messages:
-            if not self.transport.send(message.to, _message_encoder.encode(message)):
-                self.core.raw.report_unreachable(message.to)
+            sent = self.transport.send(message.to, RAFT_PAYLOAD + _message_encoder.encode(message))
+            if message.type == MessageType.SNAPSHOT:
+                # Queued is as far as we can tell: if it is lost, the follower's next
+                # rejection brings the leader back to sending a snapshot.
+                raw.report_snapshot(message.to, sent)
+            elif not sent:
+                raw.report_unreachable(message.to)
+        self._checkpoints(output)
         self.ingress.on_output(output, now_ns)
         role = self.core.raw._raft.role.name
         if role != self._last_role:
@@ -130,15 +144,43 @@ class NodeServer:
             self._last_role = role
         self._flush()
 
-    def _halt(self, exc: BaseException) -> None:
-        self.halted = exc
+    def _halt(self, exc: BaseException | str) -> None:
+        """Stop applying for good; keep answering status and metrics as unhealthy."""
+        self.halted = exc if isinstance(exc, BaseException) else RuntimeError(exc)
+        self.core.halted_reason = str(exc).splitlines()[0]
         print(f"venue node {self.config.node_id}: HALTED, not applying any further: {exc}",
               file=sys.stderr, flush=True)
-        self.stopped.set()
+
+    def _checkpoints(self, output) -> None:
+        """Followers report their checkpoints to the leader; the leader judges them."""
+        core = self.core
+        for divergence in output.divergences:
+            self._report_divergence(divergence)
+        leader = core.leader_id
+        if core.is_leader or not leader:
+            return
+        for index, chain_hash in output.checkpoints:
+            report = Checkpoint(self.config.node_id, index, chain_hash)
+            self.transport.send(leader, CHECK_PAYLOAD + _message_encoder.encode(report))
+
+    def _report_divergence(self, divergence) -> None:
+        print(f"venue node {self.config.node_id} (leader): DIVERGENCE: "
+              f"{divergence.describe()}", file=sys.stderr, flush=True)
+        verdict = Diverged(divergence.index, divergence.agreed_index, divergence.leader_hash,
+                           divergence.follower_hash)
+        self.transport.send(divergence.node_id, CHECK_PAYLOAD + _message_encoder.encode(verdict))
 
     def _on_peer_payload(self, peer_id: int, payload: bytes) -> None:
+        if self.halted is not None:
+            return
         try:
-            message = _message_decoder.decode(payload)
+            kind, body = payload[:1], payload[1:]
+            if kind == CHECK_PAYLOAD:
+                self._on_check(peer_id, _check_decoder.decode(body))
+                return
+            if kind != RAFT_PAYLOAD:
+                raise ValueError(f"unknown payload kind {kind!r}")
+            message = _message_decoder.decode(body)
             if message.sender != peer_id:
                 raise ValueError(f"message from {message.sender} on {peer_id}'s link")
             self.core.step(message)
@@ -147,6 +189,20 @@ class NodeServer:
                   f"{peer_id}: {exc}", file=sys.stderr, flush=True)
             return
         self._wake()
+
+    def _on_check(self, peer_id: int, payload: Checkpoint | Diverged) -> None:
+        core = self.core
+        if isinstance(payload, Checkpoint):
+            if core.is_leader and payload.node_id == peer_id:
+                for divergence in core.checker.remote(peer_id, payload.index,
+                                                      payload.chain_hash):
+                    self._report_divergence(divergence)
+        elif peer_id == core.leader_id:
+            self._halt(f"this node's hash chain differs from the leader's (node {peer_id}) "
+                       f"between log index {payload.agreed_index + 1} and {payload.index}: "
+                       f"leader {payload.leader_hash.hex()}, here "
+                       f"{payload.follower_hash.hex()}; compare the data directories with "
+                       f"venue diverge")
 
     # -- clients -------------------------------------------------------------------------
 

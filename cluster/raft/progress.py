@@ -135,6 +135,11 @@ class Progress:
             return True
         if self.next - 1 != rejected:
             return False
+        if rejected <= self.match and match_hint < self.match:
+            # The follower no longer holds entries it acknowledged: its disk was lost and it
+            # rejoined empty. Forget what it had (lowering match can only delay commits,
+            # never make one) and probe from what it has now.
+            self.match = match_hint
         self.next = max(min(rejected, match_hint + 1), self.match + 1)
         self.msg_app_flow_paused = False
         return True

@@ -19,9 +19,11 @@ from venue.cluster.client import VenueClient, node_status
 from venue.cluster.nodeconfig import DEMO_PRINCIPAL, load_config, write_local_cluster
 from venue.cluster.recovery import recover
 from venue.cluster.store import DataStore
+from venue.codecs import Schema
 from venue.engine import Engine
 
 PORTS_PER_NODE = 3
+REPO_ROOT = Path(__file__).resolve().parents[2]  # so nodes can load test modules
 START_TIMEOUT_S = 30
 
 
@@ -43,11 +45,12 @@ def free_base_port(nodes: int) -> int:
 
 
 class LocalCluster:
-    def __init__(self, folder: Path, nodes: int = 3, snapshot_interval_entries: int = 50_000
-                 ) -> None:
+    def __init__(self, folder: Path, nodes: int = 3, snapshot_interval_entries: int = 50_000,
+                 **options) -> None:
         self.folder = folder
         self.paths = write_local_cluster(folder, nodes, free_base_port(nodes),
-                                         snapshot_interval_entries=snapshot_interval_entries)
+                                         snapshot_interval_entries=snapshot_interval_entries,
+                                         **options)
         self.configs = {load_config(path).node_id: load_config(path) for path in self.paths}
         self.processes: dict[int, subprocess.Popen] = {}
 
@@ -55,17 +58,19 @@ class LocalCluster:
     def addresses(self) -> list[str]:
         return [f"{c.me.client[0]}:{c.me.client[1]}" for _, c in sorted(self.configs.items())]
 
-    def start(self, node_id: int, join: bool = False) -> None:
+    def start(self, node_id: int, join: bool = False, env: dict[str, str] | None = None
+              ) -> None:
         log = (self.folder / f"node-{node_id}.log").open("ab")
+        environment = {**os.environ, "PYTHONPATH": str(REPO_ROOT), **(env or {})}
         self.processes[node_id] = subprocess.Popen(
             [sys.executable, "-m", "venue.cluster.cli", "node", "--config",
              str(self.configs[node_id].path), *(["--join"] if join else [])],
-            stdout=log, stderr=subprocess.STDOUT)
+            stdout=log, stderr=subprocess.STDOUT, env=environment)
         log.close()
 
-    def start_all(self) -> int:
+    def start_all(self, env_of: dict[int, dict[str, str]] | None = None) -> int:
         for node_id in self.configs:
-            self.start(node_id)
+            self.start(node_id, env=(env_of or {}).get(node_id))
         leader = wait_for_leader(self.folder, START_TIMEOUT_S)
         if not leader:
             raise AssertionError(f"no leader: {self.logs()}")
@@ -106,11 +111,11 @@ class LocalCluster:
             time.sleep(0.05)
         raise AssertionError(f"timed out waiting for {what}: {self.logs()}")
 
-    def client(self) -> VenueClient:
+    def client(self, schema: Schema | None = None) -> VenueClient:
         config = next(iter(self.configs.values()))
         return VenueClient(self.addresses, cluster_id=config.cluster_id,
                            principal=DEMO_PRINCIPAL,
-                           credential=config.credentials[DEMO_PRINCIPAL])
+                           credential=config.credentials[DEMO_PRINCIPAL], schema=schema)
 
     def engine_of(self, node_id: int) -> Engine:
         """The node's state, rebuilt from its data directory (the node must be stopped)."""

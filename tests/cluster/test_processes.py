@@ -148,3 +148,48 @@ def test_the_readme_client_example_runs_against_a_local_cluster(tmp_path: Path,
         assert "BookLevelChanged" in printed[2]
     finally:
         cluster.stop_all()
+
+
+def test_a_non_deterministic_node_is_caught_halted_and_located_by_venue_diverge(
+        tmp_path: Path, capsys) -> None:
+    """One node runs a module that reads its environment: the leader's checkpoint
+    comparison catches it, the node stops applying and reports why, the others go on, and
+    ``venue diverge`` names the first differing index with both event lists."""
+    from venue.cluster.cli import main
+    from venue.codecs import Schema
+    from venue.engine.modules.counter import Increment, Incremented
+
+    cluster = LocalCluster(tmp_path / "cluster", modules=("tests.cluster.rogue:"
+                                                          "RogueCounterModule",),
+                           checkpoint_interval_entries=5)
+    try:
+        leader = cluster.start_all()
+        rogue = next(n for n in cluster.configs if n != leader)
+        cluster.kill(rogue)
+        cluster.start(rogue, env={"VENUE_ROGUE": "1"})
+
+        async def load() -> None:
+            client = cluster.client(Schema(commands=[Increment], events=[Incremented]))
+            await client.start(timeout_s=20)
+            for _ in range(120):
+                await client.submit(Increment(1))
+            await client.close()
+
+        asyncio.run(load())
+        cluster.wait_until(lambda: cluster.status(rogue)["halted"] != "", 20,
+                           "the rogue node to halt")
+        assert "differs from the leader" in cluster.status(rogue)["halted"]
+        assert any(f"node {rogue} diverged" in text
+                   for text in cluster.status(leader)["divergences"])
+        healthy = [n for n in cluster.configs if n != rogue]
+        assert all(cluster.status(n)["halted"] == "" for n in healthy)
+    finally:
+        cluster.stop_all()
+    data = {n: str(cluster.configs[n].data_dir) for n in cluster.configs}
+    capsys.readouterr()
+    assert main(["diverge", data[healthy[0]], data[rogue]]) == 1
+    out = capsys.readouterr().out
+    assert "first difference at log index" in out
+    assert "the same log entry, different events" in out
+    assert "Incremented(key=1, value=51)" in out and "Incremented(key=1, value=52)" in out
+    assert main(["diverge", data[healthy[0]], data[healthy[1]]]) == 0
