@@ -60,8 +60,10 @@ def _statuses(folder: Path) -> dict[int, dict | str]:
     return asyncio.run(ask_all())
 
 
-def wait_for_leader(folder: Path, timeout_s: float = UP_TIMEOUT_S) -> int:
-    """The leader's node id once every node agrees on one; 0 on timeout."""
+def wait_for_leader(folder: Path, timeout_s: float = UP_TIMEOUT_S,
+                    every_node: bool = True) -> int:
+    """The leader's node id once every node (or, without ``every_node``, every node that
+    answers) agrees on one; 0 on timeout."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         statuses = _statuses(folder)
@@ -69,24 +71,30 @@ def wait_for_leader(folder: Path, timeout_s: float = UP_TIMEOUT_S) -> int:
                    if isinstance(status, dict)}
         roles = [status["role"] for status in statuses.values() if isinstance(status, dict)]
         if len(leaders) == 1 and 0 not in leaders and roles.count("leader") == 1 \
-                and len(roles) == len(statuses):
+                and (len(roles) == len(statuses) or not every_node):
             return leaders.pop()
         time.sleep(0.1)
     return 0
 
 
-def start_nodes(folder: Path) -> dict[int, subprocess.Popen]:
-    processes = {}
-    for path in _configs(folder):
-        node_id = load_config(path).node_id
-        log = (folder / f"node-{node_id}.log").open("ab")
-        processes[node_id] = subprocess.Popen(
-            [sys.executable, "-m", "venue.cluster.cli", "node", "--config", str(path)],
+def start_node(folder: Path, path: Path, join: bool = False) -> subprocess.Popen:
+    """Start one node in the background, logging to node-N.log; record its PID."""
+    node_id = load_config(path).node_id
+    with (folder / f"node-{node_id}.log").open("ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "venue.cluster.cli", "node", "--config", str(path),
+             *(["--join"] if join else [])],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        log.close()
-    (folder / "pids.json").write_text(json.dumps(
-        {str(node_id): process.pid for node_id, process in processes.items()}) + "\n")
-    return processes
+    pids_path = folder / "pids.json"
+    pids = json.loads(pids_path.read_text()) if pids_path.exists() else {}
+    pids[str(node_id)] = process.pid
+    pids_path.write_text(json.dumps(pids) + "\n")
+    return process
+
+
+def start_nodes(folder: Path) -> dict[int, subprocess.Popen]:
+    (folder / "pids.json").unlink(missing_ok=True)
+    return {load_config(path).node_id: start_node(folder, path) for path in _configs(folder)}
 
 
 def stop_pids(pids: dict[int, int], timeout_s: float = DOWN_TIMEOUT_S) -> None:
@@ -210,9 +218,11 @@ def add_cluster_commands(commands: argparse._SubParsersAction) -> None:
     down.add_argument("--dir", default="venue-cluster")
     down.set_defaults(handler=cmd_down)
 
+    from .cli_admin import add_admin_commands
     from .diverge import add_diverge_command
 
     add_diverge_command(commands)
+    add_admin_commands(commands)
 
     status = commands.add_parser("status", help="role, term, indexes and lag of each node")
     status.add_argument("--dir", default="venue-cluster")

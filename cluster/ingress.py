@@ -21,8 +21,10 @@ from dataclasses import dataclass, field
 
 import msgspec
 
-from venue.codecs import SessionCloseReason
+from venue.codecs import ConfigChange, SessionCloseReason
 from venue.codecs.client import (
+    AdminRequest,
+    AdminResult,
     ClientFrame,
     Connect,
     Connected,
@@ -63,13 +65,14 @@ class Connection:
 
 class ClientIngress:
     def __init__(self, core: NodeCore, *, cluster_id: str, credentials: dict[str, str],
-                 client_addresses: dict[int, str],
+                 client_addresses: dict[int, str], operators: tuple[str, ...] = (),
                  session_timeout_ns: int = SESSION_TIMEOUT_NS_DEFAULT,
                  output_bytes_max: int = OUTPUT_BYTES_MAX_DEFAULT) -> None:
         self.core = core
         self.cluster_id = cluster_id
         self._credentials = credentials
         self.client_addresses = client_addresses
+        self.operators = operators
         self.session_timeout_ns = session_timeout_ns
         self.output_bytes_max = output_bytes_max
         self.connections: dict[int, Connection] = {}
@@ -126,6 +129,9 @@ class ClientIngress:
         elif isinstance(frame, GetStatus):
             report = json.dumps(self.core.status(), sort_keys=True).encode()
             connection.channel.write(NodeStatus(report))
+        elif isinstance(frame, AdminRequest):
+            ok, text = self._admin(frame, now_ns)
+            connection.channel.write(AdminResult(ok, text))
         elif isinstance(frame, Disconnect):
             if connection.session_id and self.core.is_leader:
                 self.core.close_session(connection.session_id, SessionCloseReason.CLIENT,
@@ -134,9 +140,8 @@ class ClientIngress:
 
     def _connect(self, connection_id: int, connection: Connection, frame: Connect,
                  now_ns: int) -> None:
-        expected = self._credentials.get(frame.principal)
-        if (frame.cluster_id != self.cluster_id or expected is None
-                or not hmac.compare_digest(expected.encode(), frame.credential.encode())):
+        if (frame.cluster_id != self.cluster_id
+                or not self._authentic(frame.principal, frame.credential)):
             connection.channel.write(ConnectRefused("unknown cluster, principal or "
                                                     "credential"))
             connection.closed = "refused"
@@ -169,6 +174,39 @@ class ClientIngress:
             return
         self._attach(connection_id, connection, frame.session_id, now_ns)
         self._replay_replies(connection, frame.session_id, frame.resume_from_position)
+
+    def _authentic(self, principal: str, credential: str) -> bool:
+        expected = self._credentials.get(principal)
+        return expected is not None and hmac.compare_digest(expected.encode(),
+                                                            credential.encode())
+
+    def _admin(self, frame: AdminRequest, now_ns: int) -> tuple[bool, str]:
+        """Carry out an operator action; (done or proposed, what happened)."""
+        if frame.principal not in self.operators or not self._authentic(frame.principal,
+                                                                        frame.credential):
+            return False, "not an operator of this cluster"
+        core = self.core
+        action = frame.action
+        try:
+            if action == "snapshot":
+                index = core.take_snapshot()
+                return True, (f"node {core.settings.node_id}: snapshot at index {index}"
+                              if index else "nothing applied since the last snapshot")
+            if action == "transfer-leader":
+                core.transfer_leader(frame.node_id)
+                return True, f"leadership transfer to node {frame.node_id} started"
+            if action in ("add-node", "add-learner", "remove-node"):
+                change = {"add-node": 1, "add-learner": 2, "remove-node": 3}[action]
+                if change != 3:
+                    _check_member_address(frame.address)
+                core.change_membership(ConfigChange(change, frame.node_id, frame.address),
+                                       now_ns)
+                return True, f"{action} {frame.node_id} proposed; watch venue status"
+        except NotLeader as exc:
+            return False, f"not the leader (node {exc.leader_id or 'unknown'} is)"
+        except (Overloaded, ValueError) as exc:
+            return False, str(exc)
+        return False, f"unknown action {action!r}"
 
     def _attach(self, connection_id: int, connection: Connection, session_id: int,
                 now_ns: int) -> None:
@@ -272,3 +310,16 @@ class ClientIngress:
                 except (NotLeader, Overloaded):
                     return
                 self._last_heard_ns[session_id] = now_ns  # proposed; not again at once
+
+
+def _check_member_address(address: str) -> None:
+    """A new member's address: {"peer": "host:port", "client": "host:port"}."""
+    try:
+        parsed = json.loads(address)
+        for key in ("peer", "client"):
+            host, _, port = parsed[key].rpartition(":")
+            if not host or not port.isdigit():
+                raise ValueError(key)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise ValueError('address must be {"peer": "host:port", "client": "host:port"}, '
+                         f"got {address!r}") from None

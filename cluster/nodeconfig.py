@@ -7,7 +7,8 @@ One file per node::
      "members": {"1": {"peer": "127.0.0.1:7101", "client": "127.0.0.1:7201",
                        "metrics": "127.0.0.1:7301"}, "2": {...}, "3": {...}},
      "modules": ["venue.engine.modules.refdata:ReferenceDataModule", ...],
-     "module_options": {}, "credentials": {"demo": "<token>"},
+     "module_options": {}, "credentials": {"demo": "<token>", "operator": "<token>"},
+     "operators": ["operator"],
      "tick_interval_ms": 10, "session_timeout_s": 30, "snapshot_interval_entries": 50000,
      "checkpoint_interval_entries": 100}
 
@@ -53,6 +54,7 @@ class NodeConfig:
     modules: tuple[str, ...]
     module_options: dict[str, dict[str, Any]]
     credentials: dict[str, str]
+    operators: tuple[str, ...] = (OPERATOR_PRINCIPAL,)
     tick_interval_ms: int = 10
     session_timeout_s: int = 30
     snapshot_interval_entries: int = 50_000
@@ -97,6 +99,7 @@ def load_config(path: Path | str) -> NodeConfig:
             members=members, modules=tuple(raw["modules"]),
             module_options=dict(raw.get("module_options", {})),
             credentials={str(k): str(v) for k, v in dict(raw["credentials"]).items()},
+            operators=tuple(str(p) for p in raw.get("operators", [OPERATOR_PRINCIPAL])),
             tick_interval_ms=int(raw.get("tick_interval_ms", 10)),
             session_timeout_s=int(raw.get("session_timeout_s", 30)),
             snapshot_interval_entries=int(raw.get("snapshot_interval_entries", 50_000)),
@@ -133,7 +136,8 @@ def write_local_cluster(folder: Path, nodes: int = 3, base_port: int = 7100,
             "cluster_id": "venue-local", "node_id": node_id, "data_dir": f"node-{node_id}",
             "secret": secret, "durability": durability, "members": members,
             "modules": list(modules), "module_options": {},
-            "credentials": credentials, "tick_interval_ms": 10, "session_timeout_s": 30,
+            "credentials": credentials, "operators": [OPERATOR_PRINCIPAL],
+            "tick_interval_ms": 10, "session_timeout_s": 30,
             "snapshot_interval_entries": snapshot_interval_entries,
             "checkpoint_interval_entries": checkpoint_interval_entries}, indent=2) + "\n")
     return paths

@@ -19,6 +19,7 @@ hash is checked against the one it stored before (``ChainMismatchError``).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from random import Random
@@ -28,6 +29,7 @@ import msgspec
 from venue.codecs import (
     ClientCommand,
     CommandBatch,
+    ConfigChange,
     EntryKind,
     LogEntry,
     SessionClose,
@@ -38,7 +40,16 @@ from venue.codecs import (
 from venue.engine import Applied, Engine
 
 from .divergence import CHECKPOINT_INTERVAL_ENTRIES_DEFAULT, Divergence, DivergenceChecker
-from .raft import Config, ConfState, Message, MessageType, ProposalDropped, RawNode, Role
+from .raft import (
+    ConfChangeType,
+    Config,
+    ConfState,
+    Message,
+    MessageType,
+    ProposalDropped,
+    RawNode,
+    Role,
+)
 from .raft.storage import bootstrap_snapshot
 from .raftstore import LmdbRaftStorage
 from .recovery import GENESIS_ENTRY, ChainMismatchError
@@ -49,6 +60,7 @@ QUEUED_COMMANDS_MAX_DEFAULT = 65_536
 SNAPSHOT_INTERVAL_ENTRIES_DEFAULT = 50_000
 _encoder = msgspec.msgpack.Encoder(order="deterministic")
 _VOTE_REQUESTS = (MessageType.VOTE, MessageType.PRE_VOTE)
+_MEMBERS_KEY = b"cluster_members"
 
 
 class NotLeader(Exception):
@@ -85,6 +97,7 @@ class Output:
     opened: list[tuple[int, int]] = field(default_factory=list)  # (token, session id)
     lost_opens: list[int] = field(default_factory=list)  # tokens whose entry lost its place
     checkpoints: list[tuple[int, bytes]] = field(default_factory=list)  # (index, chain hash)
+    conf_changes: list[ConfigChange] = field(default_factory=list)  # applied membership
     divergences: list[Divergence] = field(default_factory=list)  # found by this leader
 
 
@@ -205,6 +218,42 @@ class NodeCore:
                                    self._stamp_floor_ns)
         return self._stamp_floor_ns
 
+    # -- operations ----------------------------------------------------------------------
+
+    def transfer_leader(self, to: int) -> None:
+        if not self.is_leader:
+            raise NotLeader(self.leader_id)
+        if to not in self.raw._raft.tracker.conf_state().voters:
+            raise ValueError(f"node {to} is not a voter")
+        self.raw.transfer_leader(to)
+
+    def change_membership(self, change: ConfigChange, now_ns: int) -> None:
+        """Propose one membership change (the core refuses a second before the first
+        applied, or one that makes no sense): raises NotLeader, Overloaded, ValueError."""
+        if not self.is_leader:
+            raise NotLeader(self.leader_id)
+        try:
+            self.raw.propose_config_change(change, timestamp_ns=self._stamp(now_ns))
+        except ProposalDropped as exc:
+            raise ValueError(f"membership change refused: {exc}") from None
+
+    def members(self) -> dict[int, str]:
+        """Addresses (the JSON of ``ConfigChange.address``) of members added at run time,
+        persisted in the data directory: CONFIG_CHANGE entries are compacted away."""
+        with self.store.begin() as txn:
+            raw = txn.get(_MEMBERS_KEY, db=self.store.meta_db)
+        return {} if raw is None else {int(k): v for k, v in json.loads(raw).items()}
+
+    def _remember_member(self, change: ConfigChange) -> None:
+        members = self.members()
+        if change.change == ConfChangeType.REMOVE:
+            members.pop(change.node_id, None)
+        elif change.address:
+            members[change.node_id] = change.address
+        with self.store.begin(write=True) as txn:
+            txn.put(_MEMBERS_KEY, json.dumps({str(k): v for k, v in sorted(members.items())})
+                    .encode(), db=self.store.meta_db)
+
     # -- the node loop -------------------------------------------------------------------
 
     def process(self, now_ns: int) -> Output:
@@ -277,6 +326,10 @@ class NodeCore:
             else:
                 records.append((entry.index, applied.chain_hash, applied.event_bytes))
             output.applied.append(applied)
+            if entry.kind == EntryKind.CONFIG_CHANGE:
+                change = msgspec.msgpack.decode(entry.payload, type=ConfigChange)
+                self._remember_member(change)
+                output.conf_changes.append(change)
             if self.checker.is_checkpoint(entry.index):
                 output.checkpoints.append((entry.index, applied.chain_hash))
                 output.divergences.extend(self.checker.local(entry.index, applied.chain_hash))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import json
 import secrets
 import signal
 import sys
@@ -27,7 +28,7 @@ from .divergence import CheckPayload, Checkpoint, Diverged
 from .ingress import ClientIngress
 from .nodeconfig import NodeConfig
 from .nodecore import NodeCore, NodeSettings
-from .raft import Message, MessageType
+from .raft import ConfChangeType, Message, MessageType
 from .recovery import ChainMismatchError
 from .store import DataStore, Durability
 from .transport import PeerTransport
@@ -68,18 +69,23 @@ class NodeServer:
                              join=self.join)
         addresses = {node_id: f"{m.client[0]}:{m.client[1]}"
                      for node_id, m in config.members.items()}
+        peers = {node_id: m.peer for node_id, m in config.members.items()}
+        for node_id, address in self.core.members().items():  # added at run time
+            parsed = json.loads(address)
+            addresses[node_id] = parsed["client"]
+            peers[node_id] = _split(parsed["peer"])
         self.ingress = ClientIngress(self.core, cluster_id=config.cluster_id,
                                      credentials=config.credentials,
-                                     client_addresses=addresses,
+                                     client_addresses=addresses, operators=config.operators,
                                      session_timeout_ns=config.session_timeout_s * 10**9)
         me = config.me
         self.transport = PeerTransport(node_id=config.node_id, cluster_id=config.cluster_id,
                                        secret=config.secret, on_payload=self._on_peer_payload,
                                        host=me.peer[0], port=me.peer[1])
         await self.transport.start()
-        for node_id, member in config.members.items():
+        for node_id, peer in peers.items():
             if node_id != config.node_id:
-                self.transport.add_peer(node_id, member.peer)
+                self.transport.add_peer(node_id, peer)
         self._client_server = await asyncio.start_server(self._serve_client, *me.client)
         self._metrics_server = None
         if me.metrics is not None:
@@ -137,6 +143,8 @@ class NodeServer:
             elif not sent:
                 raw.report_unreachable(message.to)
         self._checkpoints(output)
+        for change in output.conf_changes:
+            self._apply_membership(change)
         self.ingress.on_output(output, now_ns)
         role = self.core.raw._raft.role.name
         if role != self._last_role:
@@ -150,6 +158,24 @@ class NodeServer:
         self.core.halted_reason = str(exc).splitlines()[0]
         print(f"venue node {self.config.node_id}: HALTED, not applying any further: {exc}",
               file=sys.stderr, flush=True)
+
+    def _apply_membership(self, change) -> None:
+        """A membership change was applied: open or close the link to that node."""
+        node_id = change.node_id
+        if change.change == ConfChangeType.REMOVE:
+            if node_id == self.config.node_id:
+                print(f"venue node {node_id}: removed from the cluster", file=sys.stderr,
+                      flush=True)
+            elif node_id in self.transport.links:
+                self.transport.remove_peer(node_id)
+            self.ingress.client_addresses.pop(node_id, None)
+            return
+        if not change.address:
+            return
+        parsed = json.loads(change.address)
+        self.ingress.client_addresses[node_id] = parsed["client"]
+        if node_id != self.config.node_id and node_id not in self.transport.links:
+            self.transport.add_peer(node_id, _split(parsed["peer"]))
 
     def _checkpoints(self, output) -> None:
         """Followers report their checkpoints to the leader; the leader judges them."""
@@ -237,6 +263,11 @@ class NodeServer:
             if connection.closed:
                 self.ingress.connection_lost(connection_id)
                 writer.close()
+
+
+def _split(address: str) -> tuple[str, int]:
+    host, _, port = address.rpartition(":")
+    return host, int(port)
 
 
 async def run_node(config: NodeConfig, join: bool = False) -> int:

@@ -21,6 +21,8 @@ from __future__ import annotations
 import msgspec
 
 __all__ = [
+    "AdminRequest",
+    "AdminResult",
     "ClientFrame",
     "Connect",
     "ConnectRefused",
@@ -78,6 +80,20 @@ class GetStatus(_Frame, tag=6):
     """Ask the node for a ``NodeStatus`` (no session needed)."""
 
 
+class AdminRequest(_Frame, tag=7):
+    """An operator action on the node that receives it (no session needed; the principal
+    must be an operator of the node's config): ``snapshot`` (take one now),
+    ``transfer-leader`` (hand leadership to ``node_id``; sent to the leader),
+    ``add-node`` / ``add-learner`` (``node_id`` at ``address``, a JSON object with its
+    "peer" and "client" host:port), ``remove-node`` (``node_id``)."""
+
+    principal: str
+    credential: str
+    action: str
+    node_id: int = 0
+    address: str = ""
+
+
 # -- node -> client ------------------------------------------------------------------------
 
 
@@ -118,6 +134,11 @@ class SubmitRefused(_Frame, tag=25):
     reason: str
 
 
+class AdminResult(_Frame, tag=27):
+    ok: bool
+    text: str
+
+
 class NodeStatus(_Frame, tag=26):
     """The node's view of the cluster, as a JSON object (keys: node_id, role, term,
     leader_id, commit_index, applied_index, last_index, lag, ...): for tools, not parsing
@@ -126,6 +147,6 @@ class NodeStatus(_Frame, tag=26):
     report: bytes
 
 
-ClientFrame = Connect | Submit | Keepalive | Subscribe | Disconnect | GetStatus
+ClientFrame = Connect | Submit | Keepalive | Subscribe | Disconnect | GetStatus | AdminRequest
 NodeFrame = (Connected | Redirect | ConnectRefused | Reply | StreamEntry | SubmitRefused
-             | NodeStatus)
+             | NodeStatus | AdminResult)

@@ -98,7 +98,8 @@ class LocalCluster:
         shutil.rmtree(self.configs[node_id].data_dir)
 
     def status(self, node_id: int) -> dict:
-        return asyncio.run(node_status(self.addresses[node_id - 1]))
+        client = self.configs[node_id].me.client
+        return asyncio.run(node_status(f"{client[0]}:{client[1]}"))
 
     def wait_until(self, predicate, timeout_s: float = 20.0, what: str = "") -> None:
         deadline = time.monotonic() + timeout_s

@@ -193,3 +193,43 @@ def test_a_non_deterministic_node_is_caught_halted_and_located_by_venue_diverge(
     assert "the same log entry, different events" in out
     assert "Incremented(key=1, value=51)" in out and "Incremented(key=1, value=52)" in out
     assert main(["diverge", data[healthy[0]], data[healthy[1]]]) == 0
+
+
+def test_operators_snapshot_transfer_leadership_add_and_remove_nodes(
+        cluster: LocalCluster, capsys) -> None:
+    from venue.cluster.cli import main
+
+    leader = cluster.start_all()
+    asyncio.run(deposit_load(cluster, 50))
+    folder = str(cluster.folder)
+    assert main(["snapshot", "--dir", folder, "--node", str(leader)]) == 0
+    assert f"node {leader}: snapshot at index" in capsys.readouterr().out
+    data_dir = cluster.configs[leader].data_dir
+    assert list((data_dir / "snapshots").glob("snapshot-*.snap"))
+
+    target = next(n for n in cluster.configs if n != leader)
+    assert main(["transfer-leader", "--dir", folder, "--to", str(target)]) == 0
+    cluster.wait_until(lambda: cluster.status(target)["role"] == "leader", 20,
+                       f"node {target} to lead")
+
+    assert main(["add-node", "--dir", folder]) == 0  # writes node-4.json, proposes it
+    assert "add-node 4 proposed" in capsys.readouterr().out
+    from venue.cluster.nodeconfig import load_config
+
+    cluster.configs[4] = load_config(cluster.folder / "node-4.json")
+    cluster.start(4, join=True)
+    asyncio.run(deposit_load(cluster, 50))
+    cluster.wait_until(lambda: cluster.status(4)["applied_index"]
+                       == cluster.status(target)["commit_index"], 30, "node 4 to catch up")
+    assert "4" in cluster.status(target)["lag"]
+
+    removed = next(n for n in (1, 2, 3) if n != target)
+    assert main(["remove-node", "--dir", folder, "--node-id", str(removed)]) == 0
+    cluster.wait_until(lambda: str(removed) not in cluster.status(target)["lag"], 20,
+                       f"node {removed} to leave")
+    cluster.kill(removed)
+    del cluster.configs[removed]
+    results = asyncio.run(deposit_load(cluster, 50))  # 3 voters left: 2, 4 and one more
+    assert len(results) == 50
+    wait_converged(cluster)
+    assert final_balances(cluster) == dict.fromkeys(cluster.configs, 150)

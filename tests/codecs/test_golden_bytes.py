@@ -80,6 +80,8 @@ from venue.codecs import (
     Withdraw,
 )
 from venue.codecs.client import (
+    AdminRequest,
+    AdminResult,
     Connect,
     Connected,
     ConnectRefused,
@@ -215,6 +217,9 @@ CLIENT_PROTOCOL = [
     SubmitRefused(client_seq=18, reason="not leader"),
     GetStatus(),
     NodeStatus(report=b'{"node_id": 2, "role": "leader"}'),
+    AdminRequest(principal="operator", credential="tok-1", action="add-node", node_id=4,
+                 address='{"peer": "127.0.0.1:7104", "client": "127.0.0.1:7204"}'),
+    AdminResult(ok=True, text="node 4 added"),
 ]
 SAMPLE_LIST = [*COMMANDS, *EVENTS, *DIAGNOSTICS, *LOG, *CLIENT_PROTOCOL]
 SAMPLES: dict[str, Any] = {type(sample).__name__: sample for sample in SAMPLE_LIST}
