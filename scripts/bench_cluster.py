@@ -43,9 +43,11 @@ from cluster_load import (
 )
 from pysyncobj_peer import PeerCluster
 
-RATES_FULL = (250, 500, 1_000, 2_000, 3_000, 5_000, 7_500, 10_000, 15_000, 20_000,
+from venue.cluster.client import node_status
+
+RATES_FULL = (100, 250, 500, 1_000, 2_000, 3_000, 5_000, 7_500, 10_000, 15_000, 20_000,
               30_000, 50_000, 75_000, 100_000)
-RATES_QUICK = (500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000)
+RATES_QUICK = (100, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000)
 P99_MS_MAX = 10.0  # "highest rate with p99 under 10 ms"
 SATURATED_P99_MS = 200.0  # past this the sweep stops: higher rates only queue up more
 TARGETS = {"fsync": (50_000, 10.0), "replicated": (10_000, 1.0)}  # rate, p99 ms
@@ -82,7 +84,9 @@ def print_sweep_row(label: str, rate: float, summary: dict[str, float],
 
 
 async def measure_venue(cluster: ProcessCluster, args: argparse.Namespace, label: str,
-                        leader_pid: int) -> dict:
+                        leader: int) -> dict:
+    leader_pid = cluster.processes[leader].pid
+    leader_address = cluster.addresses[leader - 1]
     clients = [cluster.client() for _ in range(args.clients)]
     for client in clients:
         await client.start()
@@ -90,10 +94,15 @@ async def measure_venue(cluster: ProcessCluster, args: argparse.Namespace, label
              for index in range(args.clients)]
     await set_up_market(clients[0], [flow.account for flow in flows])
     await closed_loop(clients, flows, args.window, args.warmup_s)  # warm-up
+    first_index = (await node_status(leader_address))["last_index"]
     closed = [await closed_loop(clients, flows, args.window, args.duration_s)
               for _ in range(args.runs)]
+    entries = (await node_status(leader_address))["last_index"] - first_index
     rates = [result.rate_per_s for result in closed]
     print_closed(label, rates, median_summary([r.summary() for r in closed]))
+    commands = sum(result.completed for result in closed)
+    print(f"# {label}: {commands / max(1, entries):.1f} commands per log entry in the "
+          f"closed loop ({entries:,} entries)")
     profile = []
     if args.profile:
         profile = await profile_closed(clients, flows, args, leader_pid, label)
@@ -139,7 +148,7 @@ def run_venue(mode: str, args: argparse.Namespace) -> dict:
             pid = cluster.processes[leader].pid
             print(f"# {mode}: {args.nodes} nodes up, leader node {leader} (pid {pid})",
                   flush=True)
-            return uvloop.run(measure_venue(cluster, args, mode, pid))
+            return uvloop.run(measure_venue(cluster, args, mode, leader))
         finally:
             cluster.stop()
 
@@ -216,7 +225,7 @@ def plot(mode: str, result: dict, peer: dict | None, plot_dir: Path) -> Path | N
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small run, under a minute")
-    parser.add_argument("--modes", nargs="+", default=["fsync", "replicated"],
+    parser.add_argument("--modes", nargs="*", default=["fsync", "replicated"],
                         choices=["fsync", "replicated"])
     parser.add_argument("--nodes", type=int, default=3)
     parser.add_argument("--clients", type=int, default=4, help="client sessions")
