@@ -111,7 +111,7 @@ def test_a_follower_stopped_with_sigstop_does_not_stop_the_cluster(
 
 def test_a_node_restarted_with_an_empty_disk_rejoins_through_a_snapshot(
         tmp_path: Path) -> None:
-    cluster = LocalCluster(tmp_path / "cluster", snapshot_interval_entries=50)
+    cluster = LocalCluster(tmp_path / "cluster", snapshot_interval_entries=5)
     try:
         leader = cluster.start_all()
         follower = next(n for n in cluster.configs if n != leader)
