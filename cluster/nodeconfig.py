@@ -10,7 +10,8 @@ One file per node::
      "module_options": {}, "credentials": {"demo": "<token>", "operator": "<token>"},
      "operators": ["operator"],
      "tick_interval_ms": 10, "session_timeout_s": 30, "snapshot_interval_entries": 50000,
-     "checkpoint_interval_entries": 100}
+     "checkpoint_interval_entries": 100, "log_retained_entries": 5000,
+     "events_retained_entries": 1000000}
 
 ``data_dir`` is relative to the file's folder unless absolute. A malformed file raises
 ``ConfigError`` naming the field.
@@ -59,6 +60,8 @@ class NodeConfig:
     session_timeout_s: int = 30
     snapshot_interval_entries: int = 50_000
     checkpoint_interval_entries: int = 100
+    log_retained_entries: int = 5_000
+    events_retained_entries: int = 1_000_000
 
     @property
     def me(self) -> Member:
@@ -103,7 +106,9 @@ def load_config(path: Path | str) -> NodeConfig:
             tick_interval_ms=int(raw.get("tick_interval_ms", 10)),
             session_timeout_s=int(raw.get("session_timeout_s", 30)),
             snapshot_interval_entries=int(raw.get("snapshot_interval_entries", 50_000)),
-            checkpoint_interval_entries=int(raw.get("checkpoint_interval_entries", 100)))
+            checkpoint_interval_entries=int(raw.get("checkpoint_interval_entries", 100)),
+            log_retained_entries=int(raw.get("log_retained_entries", 5_000)),
+            events_retained_entries=int(raw.get("events_retained_entries", 1_000_000)))
     except KeyError as exc:
         raise ConfigError(f"{path}: missing field {exc}") from None
     except (TypeError, ValueError, AttributeError) as exc:
@@ -117,7 +122,8 @@ def write_local_cluster(folder: Path, nodes: int = 3, base_port: int = 7100,
                         durability: str = "fsync",
                         snapshot_interval_entries: int = 50_000,
                         modules: tuple[str, ...] = TRADING_MODULES,
-                        checkpoint_interval_entries: int = 100) -> list[Path]:
+                        checkpoint_interval_entries: int = 100,
+                        log_retained_entries: int = 5_000) -> list[Path]:
     """Config files for a cluster on 127.0.0.1 in ``folder`` (kept if already there, so a
     second ``venue up`` restarts the same cluster); returns their paths."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -139,5 +145,7 @@ def write_local_cluster(folder: Path, nodes: int = 3, base_port: int = 7100,
             "credentials": credentials, "operators": [OPERATOR_PRINCIPAL],
             "tick_interval_ms": 10, "session_timeout_s": 30,
             "snapshot_interval_entries": snapshot_interval_entries,
-            "checkpoint_interval_entries": checkpoint_interval_entries}, indent=2) + "\n")
+            "checkpoint_interval_entries": checkpoint_interval_entries,
+            "log_retained_entries": log_retained_entries,
+            "events_retained_entries": 1_000_000}, indent=2) + "\n")
     return paths

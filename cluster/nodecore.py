@@ -58,6 +58,8 @@ from .store import DataStore
 BATCH_COMMANDS_MAX_DEFAULT = 1024
 QUEUED_COMMANDS_MAX_DEFAULT = 65_536
 SNAPSHOT_INTERVAL_ENTRIES_DEFAULT = 50_000
+LOG_RETAINED_ENTRIES_DEFAULT = 5_000
+EVENTS_RETAINED_ENTRIES_DEFAULT = 1_000_000
 _encoder = msgspec.msgpack.Encoder(order="deterministic")
 _VOTE_REQUESTS = (MessageType.VOTE, MessageType.PRE_VOTE)
 _MEMBERS_KEY = b"cluster_members"
@@ -86,6 +88,8 @@ class NodeSettings:
     snapshot_interval_entries: int = SNAPSHOT_INTERVAL_ENTRIES_DEFAULT
     message_size_bytes_max: int = 4 << 20
     checkpoint_interval_entries: int = CHECKPOINT_INTERVAL_ENTRIES_DEFAULT
+    log_retained_entries: int = LOG_RETAINED_ENTRIES_DEFAULT
+    events_retained_entries: int = EVENTS_RETAINED_ENTRIES_DEFAULT  # 0: keep every event
 
 
 @dataclass
@@ -365,6 +369,18 @@ class NodeCore:
         self.store.write_snapshot(index, data)
         conf_state = self.raw._raft.tracker.conf_state()
         self.storage.create_snapshot(index, conf_state, data)
-        self.storage.compact(index)
         self._last_snapshot_index = index
+        self._prune(index)
         return index
+
+    def _prune(self, snapshot_index: int) -> None:
+        """Retention: the log keeps ``log_retained_entries`` behind the snapshot (a follower
+        that far behind catches up from the log, not a snapshot), the event store keeps
+        ``events_retained_entries`` (for subscribers and resumed sessions)."""
+        settings = self.settings
+        compact_to = snapshot_index - settings.log_retained_entries
+        if compact_to >= self.storage.first_index():
+            self.storage.compact(compact_to)
+        events_before = snapshot_index - settings.events_retained_entries
+        if settings.events_retained_entries and events_before > 1:
+            self.store.delete_events_before(events_before)

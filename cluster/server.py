@@ -63,7 +63,9 @@ class NodeServer:
                                durability=Durability(config.durability))
         settings = NodeSettings(config.node_id, tuple(sorted(config.members)),
                                 snapshot_interval_entries=config.snapshot_interval_entries,
-                                checkpoint_interval_entries=config.checkpoint_interval_entries)
+                                checkpoint_interval_entries=config.checkpoint_interval_entries,
+                                log_retained_entries=config.log_retained_entries,
+                                events_retained_entries=config.events_retained_entries)
         # election timeouts are randomised from the OS at this edge; the core stays seedable
         self.core = NodeCore(settings, self.store, Random(secrets.randbits(64)),
                              join=self.join)

@@ -269,6 +269,19 @@ class DataStore:
             for index, chain_hash, event_bytes in records:
                 txn.put(KEY.pack(index), seal(chain_hash + event_bytes))
 
+    def delete_events_before(self, index: int) -> int:
+        """Retention: drop the event records below ``index`` in one transaction; return how
+        many. O(records dropped)."""
+        dropped = 0
+        with self._env.begin(write=True, db=self._events) as txn:
+            cursor = txn.cursor()
+            if cursor.first():
+                while cursor.key() and KEY.unpack(cursor.key())[0] < index:
+                    if not cursor.delete():
+                        break
+                    dropped += 1
+        return dropped
+
     def events(self, lo: int = 1, hi: int | None = None) -> Iterator[StoredEvents]:
         for index, value in self._scan(self._events, lo, hi):
             yield self._decode_events(index, value)

@@ -25,8 +25,10 @@ _message_decoder = msgspec.msgpack.Decoder(Message)
 
 
 class Cluster:
-    def __init__(self, root: Path, snapshot_interval_entries: int = 50_000) -> None:
+    def __init__(self, root: Path, snapshot_interval_entries: int = 50_000,
+                 **settings: int) -> None:
         self.root = root
+        self.settings = settings
         self.now_ns = 1_700_000_000_000_000_000
         self.snapshot_interval_entries = snapshot_interval_entries
         self.nodes: dict[int, NodeCore | None] = {}
@@ -42,7 +44,8 @@ class Cluster:
         store = DataStore(self.root / f"node-{node_id}", create=True, module_specs=MODULES)
         self.stores[node_id] = store
         settings = NodeSettings(node_id, VOTERS, batch_commands_max=4,
-                                snapshot_interval_entries=self.snapshot_interval_entries)
+                                snapshot_interval_entries=self.snapshot_interval_entries,
+                                **self.settings)
         self.nodes[node_id] = NodeCore(settings, store, Random(node_id))
         self.down.pop(node_id, None)
 
@@ -163,7 +166,8 @@ def test_a_leader_crash_loses_no_acknowledged_command_and_applies_none_twice(
 
 
 def test_snapshots_compact_the_log_and_a_restart_loads_the_newest(tmp_path: Path) -> None:
-    cluster = Cluster(tmp_path, snapshot_interval_entries=5)
+    cluster = Cluster(tmp_path, snapshot_interval_entries=5, log_retained_entries=3,
+                      events_retained_entries=4)
     session = cluster.open_session("alice", 1)
     for seq in range(1, 41):
         cluster.leader().submit(session, seq, _encoder.encode(Increment(2)))
@@ -172,7 +176,10 @@ def test_snapshots_compact_the_log_and_a_restart_loads_the_newest(tmp_path: Path
     node_id = 2
     store = cluster.stores[node_id]
     assert store.latest_snapshot_index() is not None
-    assert store.first_index() > 2  # compacted behind the snapshot
+    snapshot_index = store.latest_snapshot_index()
+    # retention: the log keeps 3 entries behind the snapshot, the event store 4
+    assert store.first_index() == snapshot_index - 3 + 1
+    assert next(store.events()).index == snapshot_index - 4
     cluster.crash(node_id)
     cluster.start(node_id)
     restarted = cluster.nodes[node_id]
