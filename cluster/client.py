@@ -63,6 +63,7 @@ class VenueClient:
         self._writer: asyncio.StreamWriter | None = None
         self._task: asyncio.Task | None = None
         self._next_address = 0
+        self._write_scheduled = False
         self.reconnects = 0
         self.last_error = ""
 
@@ -86,9 +87,12 @@ class VenueClient:
         """Apply one command exactly once; return its events."""
         raw = command if isinstance(command, bytes) else _encoder.encode(command)
         seq = self.session.submit(raw)
-        future = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
         self._waiting[seq] = future
-        self._write()
+        if not self._write_scheduled:  # every submit of this loop pass in one write
+            self._write_scheduled = True
+            loop.call_soon(self._write)
         return await asyncio.wait_for(future, timeout_s)
 
     # -- the connection loop -------------------------------------------------------------
@@ -187,6 +191,7 @@ class VenueClient:
             self._write()
 
     def _write(self) -> None:
+        self._write_scheduled = False
         data = self.session.data_to_send()
         if data and self._writer is not None:
             self._writer.write(data)

@@ -272,13 +272,20 @@ class NodeCore:
             ready = self.raw.ready()
             if ready is None:
                 break
-            self.storage.persist(ready.hard_state, ready.entries, ready.snapshot)
+            # Committed entries are applied before this Ready's new entries are persisted
+            # (they are committed: a quorum holds them), so that the entries, the hard
+            # state and the events applied go to disk in ONE synced transaction. Nothing
+            # leaves the node before that commit: messages and replies are sent by the
+            # shell after ``process`` returns.
+            if ready.snapshot is not None:
+                self._install(ready.snapshot.index, ready.snapshot.data)
+            records = self._apply(ready.committed_entries, output)
+            self.storage.persist(ready.hard_state, ready.entries, ready.snapshot, records)
+            if records:
+                self._stored_event_index = records[-1][0]
             for entry in ready.entries:
                 self._stamp_floor_ns = max(self._stamp_floor_ns, entry.timestamp_ns)
             output.messages.extend(ready.messages)
-            if ready.snapshot is not None:
-                self._install(ready.snapshot.index, ready.snapshot.data)
-            self._apply(ready.committed_entries, output)
             self.raw.advance(ready)
         self._maybe_snapshot()
         return output
@@ -319,7 +326,9 @@ class NodeCore:
         self.store.write_snapshot(index, data)
         self._last_snapshot_index = index
 
-    def _apply(self, entries: Sequence[LogEntry], output: Output) -> None:
+    def _apply(self, entries: Sequence[LogEntry], output: Output
+               ) -> list[tuple[int, bytes, bytes]]:
+        """Apply committed entries; return the event records to store."""
         records = []
         for entry in entries:
             if entry.index <= self.engine.applied_index:
@@ -341,13 +350,11 @@ class NodeCore:
                 token = self._opening.pop((entry.index, entry.term), None)
                 if token is not None:
                     output.opened.append((token, entry.index))
-        if records:
-            self.store.put_events(records)
-            self._stored_event_index = records[-1][0]
         if self._opening and entries:
             last = entries[-1].index
             for key in [key for key in self._opening if key[0] <= last]:
                 output.lost_opens.append(self._opening.pop(key))
+        return records
 
     def _check_stored(self, index: int, chain_hash: bytes) -> None:
         stored = self.store.event_record(index)

@@ -108,9 +108,12 @@ class LmdbRaftStorage:
         return self._hard_state
 
     def persist(self, hard_state: HardState | None, entries: Sequence[LogEntry],
-                snapshot: Snapshot | None = None) -> None:
+                snapshot: Snapshot | None = None,
+                event_records: Sequence[tuple[int, bytes, bytes]] = ()) -> None:
         """Everything of one Ready, in one transaction: snapshot, then entries, then hard
-        state. In-memory views change only after the commit succeeded."""
+        state, and the node's ``event_records`` for the entries it applied (one synced
+        commit per Ready, not two). In-memory views change only after the commit
+        succeeded."""
         if snapshot is not None:
             check_newer_snapshot(snapshot.index, self._snapshot.index)
         offset = (snapshot.index, snapshot.term) if snapshot else (self._offset_index,
@@ -124,6 +127,8 @@ class LmdbRaftStorage:
             terms = self._append(txn, entries, offset[0], terms)
             if hard_state is not None:
                 self._put(txn, _HARD_STATE, hard_state)
+            if event_records:
+                self.store.put_events_in(txn, event_records)
         if snapshot is not None:
             self._snapshot = snapshot
             self._offset_index, self._offset_term = offset

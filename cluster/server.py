@@ -245,7 +245,7 @@ class NodeServer:
                 if not data:
                     break
                 self.ingress.receive_data(connection_id, data, self.clock())
-                self._process()
+                self._wake()  # one process() for every read of this loop pass: group commit
                 await writer.drain()
         except (OSError, ConnectionError, asyncio.CancelledError):
             pass  # a cancelled handler is the server closing: end quietly

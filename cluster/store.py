@@ -266,8 +266,15 @@ class DataStore:
         if not records:
             return
         with self._env.begin(write=True, db=self._events) as txn:
-            for index, chain_hash, event_bytes in records:
-                txn.put(KEY.pack(index), seal(chain_hash + event_bytes))
+            self.put_events_in(txn, records)
+
+    def put_events_in(self, txn: lmdb.Transaction, records: Sequence[tuple[int, bytes, bytes]]
+                      ) -> None:
+        """``put_events`` inside the caller's write transaction (the cluster node writes a
+        Ready's log entries and the events they applied to in one synced commit)."""
+        events = self._events
+        for index, chain_hash, event_bytes in records:
+            txn.put(KEY.pack(index), seal(chain_hash + event_bytes), db=events)
 
     def delete_events_before(self, index: int) -> int:
         """Retention: drop the event records below ``index`` in one transaction; return how

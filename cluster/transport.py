@@ -149,11 +149,12 @@ class PeerTransport:
                         link.connects += 1
             watch = asyncio.get_running_loop().create_task(reader.read(1))
             while not watch.done():
-                while link.queue:
-                    protocol.send(link.queue[0])
-                    writer.write(protocol.data_to_send())
-                    link.queue.popleft()
+                while link.queue:  # frame everything queued, then one write (one syscall)
+                    protocol.send(link.queue.popleft())
                     link.sent += 1
+                data = protocol.data_to_send()
+                if data:
+                    writer.write(data)
                 await writer.drain()  # back-pressure: a slow peer slows this link only
                 link.wakeup.clear()
                 if not link.queue:
