@@ -53,6 +53,7 @@ from ..context import ApplyContext
 from ..errors import SnapshotError
 from ..service import Module
 from .matching_orders import OrderTable
+from .matching_replace import replace_order
 from .matching_rules import (
     DAY,
     GTD,
@@ -139,7 +140,7 @@ class MatchingModule(Module):
         elif kind is CancelOrder:
             self._cancel(ctx, command)
         elif kind is ReplaceOrder:
-            self._replace(ctx, command)
+            replace_order(self, ctx, command)
         elif kind is MassCancel:
             self._mass_cancel(ctx, command)
         else:
@@ -365,11 +366,6 @@ class MatchingModule(Module):
         for order in chosen:
             self._remove(ctx, order, reason, request_client_order_id)
         return len(chosen)
-
-    def _replace(self, ctx: ApplyContext, command: ReplaceOrder) -> None:
-        from .matching_replace import replace_order
-
-        replace_order(self, ctx, command)
 
     # -- observed events and timers ------------------------------------------------------
 
