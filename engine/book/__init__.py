@@ -40,7 +40,9 @@ order id. ``to_state``/``from_state`` round-trip through plain tuples, across bo
   ``OrderCancelled(reason=SELF_TRADE_PREVENTION, cancelled_quantity=...)``, maker first;
   for a decremented order that stays open the cancelled quantity is less than its leaves.
 - ``reduce`` keeps priority; ``replace`` to a new price or a larger quantity goes to the
-  back of the queue at the new price and may match at once.
+  back of the queue at the new price and may match at once. ``replace(...,
+  client_order_id=...)`` renames the order (FIX ClOrdID on cancel/replace) whatever else
+  it does, before its own fills; a refused (POST_ONLY_WOULD_TAKE) replace renames nothing.
 - Market data: after each operation, one ``BookLevelChanged`` (visible quantity, order
   count; 0/0 when the level is gone) per level whose aggregate changed, in the order the
   operation first touched the levels, after the operation's order events.

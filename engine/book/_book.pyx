@@ -187,18 +187,27 @@ cdef class CyOrderBook:
         self._reduce(order, quantity, events)
         return _record(order)
 
-    def replace(self, order_id, new_price, new_quantity, list events not None):
-        """Change price and leaves quantity; see ``PyOrderBook.replace``."""
+    def replace(self, order_id, new_price, new_quantity, list events not None, *,
+                client_order_id=None):
+        """Change price and leaves quantity, and with ``client_order_id`` the order's client
+        order id; see ``PyOrderBook.replace``."""
         cdef _Order order = self.orders.lookup(order_id)
         if order is None:
             return None
         cdef long long price = _integer(new_price, -PRICE_MAX, PRICE_MAX, "new_price")
         cdef long long quantity = _integer(new_quantity, 1, QUANTITY_MAX, "new_quantity")
+        cdef bint rename = client_order_id is not None  # a pointer compare when not renaming
+        if rename and not isinstance(client_order_id, str):
+            raise ValueError(f"client_order_id must be a str, got {client_order_id!r}")
         if price == order.price and quantity <= order.leaves:
+            if rename:
+                order.client_order_id = client_order_id
             self._reduce(order, quantity, events)
             return _result(OUTCOME_RESTING, 0, quantity)
         if order.post_only and self._would_take(order.side, price):
             return _result(OUTCOME_POST_ONLY_WOULD_TAKE, 0, order.leaves)
+        if rename:  # before matching: the replace's own fills carry the new id
+            order.client_order_id = client_order_id
         _begin(self)
         cdef _Level level = order.level
         _touch(self, level)

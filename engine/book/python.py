@@ -139,23 +139,34 @@ class PyOrderBook:
         self._publish(events)
         return order.record()
 
-    def replace(self, order_id: int, new_price: int, new_quantity: int,
-                events: list) -> SubmitResult | None:
+    def replace(self, order_id: int, new_price: int, new_quantity: int, events: list, *,
+                client_order_id: str | None = None) -> SubmitResult | None:
         """Change price and leaves quantity. The same price with no more quantity is a
         ``reduce`` and keeps priority; otherwise the order goes to the back of the queue at
         ``new_price``, matching first if it crosses (as the taker, with its own STP mode).
         A post-only order that would take is left unchanged (POST_ONLY_WOULD_TAKE, with its
-        unchanged leaves quantity). None if the order is not here. Costs as ``submit``."""
+        unchanged leaves quantity). None if the order is not here. Costs as ``submit``.
+
+        ``client_order_id``, if not None, becomes the order's client order id (FIX
+        cancel/replace gives the order a new ClOrdID) whatever the replace does, before it
+        matches, so its own fills as the taker already carry it; a refused post-only replace
+        keeps the old one. It must be a str, as for ``submit``; None keeps the id."""
         order = self._orders.get(order_id)
         if order is None:
             return None
         validate_price(new_price)
         check_quantity(new_quantity)
+        if client_order_id is not None and not isinstance(client_order_id, str):
+            raise ValueError(f"client_order_id must be a str, got {client_order_id!r}")
         if new_price == order.price and new_quantity <= order.leaves:
+            if client_order_id is not None:
+                order.client_order_id = client_order_id
             self.reduce(order_id, new_quantity, events)
             return SubmitResult(SubmitOutcome.RESTING, 0, new_quantity)
         if order.post_only and self._would_take(order.side, new_price):
             return SubmitResult(SubmitOutcome.POST_ONLY_WOULD_TAKE, 0, order.leaves)
+        if client_order_id is not None:
+            order.client_order_id = client_order_id
         self._begin()
         level = order.level
         self._touch(level)

@@ -199,17 +199,23 @@ class ModelBook:
         self.publish(events)
         return order.order_id
 
-    def replace(self, order_id: int, price: int, quantity: int, events: list):
+    def replace(self, order_id: int, price: int, quantity: int, events: list,
+                client_order_id: str | None = None):
         order = self.find(order_id)
         if order is None or quantity <= 0:
             return None if order is None else ValueError
+        if client_order_id is not None and not isinstance(client_order_id, str):
+            return ValueError
+        moved = copy.copy(order)
+        moved.price = price
+        if (price != order.price or quantity > order.leaves) and (
+                order.post_only and self.crossing(moved)):
+            return SubmitResult(SubmitOutcome.POST_ONLY_WOULD_TAKE, 0, order.leaves)
+        if client_order_id is not None:  # renamed whatever else happens, unless refused
+            order.client_order_id = client_order_id
         if price == order.price and quantity <= order.leaves:
             self.reduce(order_id, quantity, events)
             return SubmitResult(SubmitOutcome.RESTING, 0, quantity)
-        moved = copy.copy(order)
-        moved.price = price
-        if order.post_only and self.crossing(moved):
-            return SubmitResult(SubmitOutcome.POST_ONLY_WOULD_TAKE, 0, order.leaves)
         self.touch(order.side, order.price)
         self.orders.remove(order)
         filled_before = order.filled

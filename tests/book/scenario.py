@@ -13,7 +13,8 @@ Commands (the book is instrument 1; ``cid`` defaults to ``c<id>``):
 - ``submit id=N acct=N buy|sell PRICE x QTY [gtc|ioc|fok|day|gtd] [market] [post_only]
   [display=N] [group=N] [stp=cancel_newest|cancel_oldest|cancel_both|decrement] [cid=S]``;
   with ``market``, PRICE is the protection limit.
-- ``cancel ID``, ``reduce ID QTY``, ``replace ID PRICE x QTY``.
+- ``cancel ID``, ``reduce ID QTY``, ``replace ID PRICE x QTY [cid=S]`` (``cid``: the
+  order's new client order id; without it the id is kept).
 - ``book``: every level best first with its orders (``id:leaves/visible``);
   ``depth N``; ``order ID``.
 
@@ -110,8 +111,11 @@ def run_command(book: object, command: str) -> list[str]:
         result = "unknown order" if result is None else (
             f"leaves={result.leaves_quantity} visible={result.visible_quantity}")
     elif verb == "replace":
-        assert words[2] == "x", "replace ID PRICE x QTY"
-        result = book.replace(int(words[0]), int(words[1]), int(words[3]), events)
+        assert words[2] == "x", "replace ID PRICE x QTY [cid=S]"
+        options = dict(word.split("=", 1) for word in words[4:])
+        assert set(options) <= {"cid"}, "replace ID PRICE x QTY [cid=S]"
+        result = book.replace(int(words[0]), int(words[1]), int(words[3]), events,
+                              client_order_id=options.get("cid"))
         result = "unknown order" if result is None else result
     elif verb == "book":
         return _book_lines(book)

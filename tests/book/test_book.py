@@ -28,6 +28,8 @@ from venue.engine.book import (
     SubmitResult,
 )
 
+from .helpers import BOOK_CLASSES
+
 BUY, SELL = Side.BUY, Side.SELL
 STP = SelfTradePrevention
 
@@ -257,6 +259,101 @@ class TestPyOrderBook:
         assert book.replace(1, 102, 5, events).outcome == SubmitOutcome.CANCELLED
         assert book.order(1) is None and len(book) == 1
         book._check()
+
+    # -- replace with a new client order id (FIX ClOrdID on cancel/replace) -------------
+
+    def test_a_renaming_reduce_keeps_priority_and_later_fills_carry_the_new_id(self) -> None:
+        book = self.book()
+        self.rest(book, 1, BUY, 100, 5)
+        self.rest(book, 2, BUY, 100, 5)
+        events: list = []
+        result = book.replace(1, 100, 4, events, client_order_id="n1")
+        assert result == SubmitResult(SubmitOutcome.RESTING, 0, 4)
+        assert events == [BookLevelChanged(3, BUY, 100, 9, 2)]
+        assert [(o.order_id, o.client_order_id) for o in book.orders_at(BUY, 100)] == [
+            (1, "n1"), (2, "c2")]
+        assert book.order(1).client_order_id == "n1"
+        events.clear()
+        book.submit(3, 9, "t", SELL, 100, 6, events=events)
+        assert events[0] == OrderFilled(1, 3, 100, 4, SELL, 1, 1, "n1", 0, 3, 9, "t", 2)
+        assert events[1].maker_client_order_id == "c2"
+        book._check()
+
+    def test_a_renaming_move_or_increase_and_a_later_cancel_carry_the_new_id(self) -> None:
+        book = self.book()
+        self.rest(book, 1, BUY, 100, 5)
+        self.rest(book, 2, BUY, 100, 5)
+        events: list = []
+        book.replace(1, 100, 6, events, client_order_id="more")  # to the back
+        assert [(o.order_id, o.client_order_id) for o in book.orders_at(BUY, 100)] == [
+            (2, "c2"), (1, "more")]
+        book.replace(1, 99, 6, events, client_order_id="moved")
+        assert book.orders_at(BUY, 99)[0].client_order_id == "moved"
+        events.clear()
+        book.cancel(1, events)
+        assert events[0] == OrderCancelled(1, 1, 3, "moved", CancelReason.USER, 6, "")
+        book._check()
+
+    def test_a_renaming_replace_that_crosses_fills_with_the_new_id_as_the_taker(self) -> None:
+        book = self.book()
+        self.rest(book, 1, BUY, 100, 5, account=1)
+        self.rest(book, 2, SELL, 102, 3, account=2)
+        events: list = []
+        result = book.replace(1, 102, 5, events, client_order_id="n1")
+        assert result == SubmitResult(SubmitOutcome.RESTING, 3, 2)
+        assert events[0] == OrderFilled(1, 3, 102, 3, BUY, 2, 2, "c2", 0, 1, 1, "n1", 2)
+        assert book.order(1).client_order_id == "n1"
+
+    def test_a_renaming_replace_cancelled_by_stp_names_the_new_id(self) -> None:
+        book = self.book()
+        self.rest(book, 1, BUY, 100, 5, account=1, stp_mode=STP.CANCEL_NEWEST)
+        self.rest(book, 2, SELL, 102, 3, account=1)
+        events: list = []
+        assert book.replace(1, 102, 5, events, client_order_id="n1").outcome == (
+            SubmitOutcome.CANCELLED)
+        assert events[0] == OrderCancelled(1, 1, 3, "n1", CancelReason.SELF_TRADE_PREVENTION,
+                                           5, "")
+
+    def test_a_refused_post_only_replace_keeps_the_old_id(self) -> None:
+        book = self.book()
+        self.rest(book, 1, SELL, 104, 1, post_only=True)
+        self.rest(book, 2, BUY, 101, 1, account=2)
+        state = book.to_state()
+        events: list = []
+        result = book.replace(1, 101, 1, events, client_order_id="n1")
+        assert result == SubmitResult(SubmitOutcome.POST_ONLY_WOULD_TAKE, 0, 1)
+        assert events == [] and book.to_state() == state
+        assert book.order(1).client_order_id == "c1"
+
+    def test_replace_without_a_new_id_keeps_the_old_one(self) -> None:
+        book = self.book()
+        self.rest(book, 1, BUY, 100, 5)
+        events: list = []
+        book.replace(1, 100, 4, events, client_order_id=None)
+        book.replace(1, 99, 4, events)
+        assert book.order(1).client_order_id == "c1"
+
+    @pytest.mark.parametrize("bad", [7, b"n1", ("n1",)])
+    def test_a_client_order_id_that_is_not_a_str_raises_and_changes_nothing(self, bad) -> None:
+        book = self.book()
+        self.rest(book, 1, BUY, 100, 5)
+        state = book.to_state()
+        for price, quantity in ((100, 4), (100, 6), (99, 5)):
+            with pytest.raises(ValueError):
+                book.replace(1, price, quantity, [], client_order_id=bad)
+        assert book.to_state() == state
+        assert book.replace(9, 100, 1, [], client_order_id=bad) is None  # unknown order
+
+    def test_a_renamed_order_round_trips_through_state_across_both_twins(self) -> None:
+        book = self.book()
+        self.rest(book, 1, BUY, 100, 5)
+        book.replace(1, 100, 3, [], client_order_id="n1")
+        state = book.to_state()
+        assert state[4][0][2] == "n1"
+        for cls in BOOK_CLASSES:
+            restored = cls.from_state(state)
+            assert restored.order(1).client_order_id == "n1"
+            assert restored.to_state() == state
 
     # -- validation --------------------------------------------------------------------
 

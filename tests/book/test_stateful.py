@@ -1,10 +1,11 @@
 """The compiled book against the pure-Python reference and both against a deliberately
 simple model (``model.py``), step by step (hypothesis stateful).
 
-All three get the same random commands (submits of every kind, cancels, reduces, replaces;
-the two books also nonsense that must raise, and snapshot and restore across
-implementations); after every step they must have returned the same results, appended the
-same events, and show the same depth and state, and both books must pass ``_check()``.
+All three get the same random commands (submits of every kind, cancels, reduces, replaces,
+some giving the order a new client order id; the two books also nonsense that must raise,
+and snapshot and restore across implementations); after every step they must have
+returned the same results, appended the same events, and show the same depth and state,
+and both books must pass ``_check()``.
 Without a compiled twin the reference is driven against itself and the model.
 """
 
@@ -87,9 +88,14 @@ class BookComparison(RuleBasedStateMachine):
     def reduce(self, data: st.DataObject, quantity: int) -> None:
         self.both("reduce", self.some_order_id(data), quantity, model=True)
 
-    @rule(data=st.data(), price=PRICES, quantity=QUANTITIES)
-    def replace(self, data: st.DataObject, price: int, quantity: int) -> None:
-        self.both("replace", self.some_order_id(data), price, quantity, model=True)
+    @rule(data=st.data(), price=PRICES, quantity=QUANTITIES,
+          rename=st.sampled_from([None, None, "r", "s"]))
+    def replace(self, data: st.DataObject, price: int, quantity: int,
+                rename: str | None) -> None:
+        order_id = self.some_order_id(data)
+        client_order_id = None if rename is None else f"{rename}{order_id}"
+        self.both("replace", order_id, price, quantity, client_order_id=client_order_id,
+                  model=True)
 
     @rule(data=st.data(), quantity=st.sampled_from([0, -1, 2**40 + 1]))
     def nonsense_raises_and_changes_nothing(self, data: st.DataObject, quantity: int) -> None:
@@ -100,6 +106,7 @@ class BookComparison(RuleBasedStateMachine):
         if self.books[0].order(order_id) is not None:
             assert self.both("reduce", order_id, quantity) is ValueError
             assert self.both("replace", order_id, 100, quantity) is ValueError
+            assert self.both("replace", order_id, 100, 1, client_order_id=7) is ValueError
         assert self.books[0].to_state() == state
 
     @rule()

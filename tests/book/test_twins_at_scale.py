@@ -57,6 +57,7 @@ def step(rng: random.Random, books: list, live: list[int], order_id: int) -> lis
     current = books[0].order(target)
     if current is None:  # filled or cancelled since: ask anyway, both must say None
         live.remove(target)
+    kwargs: dict = {}
     if draw < 0.55:
         call = ("cancel", (target,))
     elif draw < 0.62 and current is not None and current.leaves_quantity > 1:
@@ -64,9 +65,11 @@ def step(rng: random.Random, books: list, live: list[int], order_id: int) -> lis
     else:
         price = (current.price if current is not None else MIDDLE_PRICE) + rng.randint(-25, 25)
         call = ("replace", (target, price, rng.randint(1, 60)))
+        if order_id % 3 == 0:  # a new client order id, without a draw: the same stream
+            kwargs["client_order_id"] = f"r{order_id}"
     for book in books:
         events = []
-        produced.append((getattr(book, call[0])(*call[1], events), events))
+        produced.append((getattr(book, call[0])(*call[1], events, **kwargs), events))
     return produced
 
 
