@@ -53,6 +53,7 @@ from .raft import (
 from .raft.storage import bootstrap_snapshot
 from .raftstore import LmdbRaftStorage
 from .recovery import GENESIS_ENTRY, ChainMismatchError
+from .snapshotter import SnapshotChild
 from .store import DataStore
 
 BATCH_COMMANDS_MAX_DEFAULT = 1024
@@ -90,6 +91,7 @@ class NodeSettings:
     checkpoint_interval_entries: int = CHECKPOINT_INTERVAL_ENTRIES_DEFAULT
     log_retained_entries: int = LOG_RETAINED_ENTRIES_DEFAULT
     events_retained_entries: int = EVENTS_RETAINED_ENTRIES_DEFAULT  # 0: keep every event
+    snapshot_in_background: bool = True  # a forked child serialises (where fork exists)
 
 
 @dataclass
@@ -118,7 +120,7 @@ class NodeCore:
         self.store = store
         bootstrap = None if join else bootstrap_snapshot(ConfState(settings.voters))
         self.storage = LmdbRaftStorage(store, bootstrap)
-        self.engine = self._load_engine(fresh=self.storage.snapshot().index == 0)
+        self.engine = self._load_engine(fresh=self.storage.snapshot_metadata().index == 0)
         config = Config(id=settings.node_id,
                         election_timeout_ticks=settings.election_timeout_ticks,
                         heartbeat_interval_ticks=settings.heartbeat_interval_ticks,
@@ -133,6 +135,7 @@ class NodeCore:
         self._stored_event_index = store.last_event_index()
         self.heartbeats_ignored = 0
         self.checker = DivergenceChecker(settings.checkpoint_interval_entries)
+        self._snapshot_child = SnapshotChild()
         self.halted_reason = ""  # set by the shell when this node stops applying
 
     def _load_engine(self, fresh: bool) -> Engine:
@@ -178,7 +181,7 @@ class NodeCore:
         self.raw.tick()
 
     def step(self, message: Message) -> None:
-        if message.type in _VOTE_REQUESTS and self.storage.snapshot().index == 0:
+        if message.type in _VOTE_REQUESTS and self.storage.snapshot_metadata().index == 0:
             return  # joining with nothing: no vote until a leader has sent a snapshot
         last_index = self.raw._raft.log.last_index()
         if message.type == MessageType.HEARTBEAT and message.commit > last_index:
@@ -362,23 +365,41 @@ class NodeCore:
             raise ChainMismatchError(index, stored.chain_hash, chain_hash)
 
     def _maybe_snapshot(self) -> None:
+        if self._snapshot_child.running:
+            self._finish_snapshot(self._snapshot_child.poll())
+            return
         applied = self.engine.applied_index
         if applied - self._last_snapshot_index >= self.settings.snapshot_interval_entries:
             self.take_snapshot()
 
-    def take_snapshot(self) -> int:
-        """Snapshot the engine at its applied index (file and Raft storage), compact the
-        log behind it; return the index (0 if nothing new)."""
+    def take_snapshot(self, background: bool | None = None) -> int:
+        """Snapshot the engine at its applied index: the snapshot file, then Raft's
+        storage (which reads the file when a follower needs it), then retention. In the
+        background (the default where ``fork`` exists) a forked child serialises a
+        copy-on-write image while this process goes on applying; it is recorded when the
+        child has written and synced the file. Returns the index, 0 if nothing new or a
+        snapshot is already being taken."""
         index = self.engine.applied_index
-        if index <= self.storage.snapshot().index:
+        if index <= self.storage.snapshot_metadata().index or self._snapshot_child.running:
             return 0
-        data = self.engine.take_snapshot()
-        self.store.write_snapshot(index, data)
         conf_state = self.raw._raft.tracker.conf_state()
-        self.storage.create_snapshot(index, conf_state, data)
+        if background is None:
+            background = self.settings.snapshot_in_background
+        if background and self._snapshot_child.start(self.engine, self.store, index,
+                                                     conf_state):
+            self._last_snapshot_index = index  # not again before this one finished
+            return index
+        self.store.write_snapshot(index, self.engine.take_snapshot())
+        self._finish_snapshot((index, conf_state))
+        return index
+
+    def _finish_snapshot(self, done: tuple[int, ConfState] | None) -> None:
+        if done is None:
+            return
+        index, conf_state = done
+        self.storage.create_snapshot(index, conf_state, b"", in_file=True)
         self._last_snapshot_index = index
         self._prune(index)
-        return index
 
     def _prune(self, snapshot_index: int) -> None:
         """Retention: the log keeps ``log_retained_entries`` behind the snapshot (a follower

@@ -37,6 +37,7 @@ from .store import KEY, DataStore, LogCorruptError, seal, unseal
 _HARD_STATE = b"raft_hard_state"
 _SNAPSHOT = b"raft_snapshot"
 _OFFSET = b"raft_offset"  # (index, term) of the compaction point
+_SNAPSHOT_IN_FILE = b"raft_snapshot_in_file"  # the data is the node's snapshot file
 _encoder = msgspec.msgpack.Encoder()
 _entry_decoder = msgspec.msgpack.Decoder(LogEntry)
 
@@ -67,6 +68,7 @@ class LmdbRaftStorage:
                 unseal("meta", 0, txn.get(_OFFSET, db=meta)), type=tuple[int, int])
             self._hard_state = msgspec.msgpack.decode(
                 unseal("meta", 0, txn.get(_HARD_STATE, db=meta)), type=HardState)
+            self._snapshot_in_file = txn.get(_SNAPSHOT_IN_FILE, db=meta) is not None
         self._terms = [entry.term for entry in self.store.entries(self._offset_index + 1)]
 
     def _put(self, txn: lmdb.Transaction, key: bytes, value: object) -> None:
@@ -99,7 +101,15 @@ class LmdbRaftStorage:
         return self._offset_index + len(self._terms)
 
     def snapshot(self) -> Snapshot:
+        """The latest snapshot. One the node took itself lives in its snapshot file (it can
+        be large: it is read only when a follower needs it)."""
+        if self._snapshot_in_file:
+            return Snapshot(self._snapshot.metadata,
+                            self.store.read_snapshot(self._snapshot.index))
         return self._snapshot
+
+    def snapshot_metadata(self) -> SnapshotMetadata:
+        return self._snapshot.metadata
 
     # -- write side ----------------------------------------------------------------------
 
@@ -122,6 +132,7 @@ class LmdbRaftStorage:
         with self.store.begin(write=True) as txn:
             if snapshot is not None:
                 self._put_snapshot(txn, snapshot)
+                txn.delete(_SNAPSHOT_IN_FILE, db=self.store.meta_db)
                 self._put(txn, _OFFSET, offset)
                 self._delete_from(txn, 0)
             terms = self._append(txn, entries, offset[0], terms)
@@ -131,6 +142,7 @@ class LmdbRaftStorage:
                 self.store.put_events_in(txn, event_records)
         if snapshot is not None:
             self._snapshot = snapshot
+            self._snapshot_in_file = False
             self._offset_index, self._offset_term = offset
         self._terms = terms
         if hard_state is not None:
@@ -178,8 +190,11 @@ class LmdbRaftStorage:
         """Replace the whole log with ``snapshot`` (a follower catching up)."""
         self.persist(None, (), snapshot)
 
-    def create_snapshot(self, index: int, conf_state: ConfState, data: bytes) -> Snapshot:
-        """Record the application's snapshot taken after applying entry ``index``."""
+    def create_snapshot(self, index: int, conf_state: ConfState, data: bytes,
+                        in_file: bool = False) -> Snapshot:
+        """Record the application's snapshot taken after applying entry ``index``. With
+        ``in_file`` the data is not copied into LMDB: it is the node's snapshot file for
+        ``index`` (already written and synced), read back when a follower needs it."""
         check_newer_snapshot(index, self._snapshot.index)
         if index > self.last_index():
             raise ValueError(f"snapshot index {index} is beyond last index {self.last_index()}")
@@ -189,10 +204,15 @@ class LmdbRaftStorage:
             entry = self.store.entry(index)
             timestamp_ns = entry.timestamp_ns if entry is not None else 0
         metadata = SnapshotMetadata(index, self.term(index), conf_state, timestamp_ns)
-        snapshot = Snapshot(metadata, data)
+        snapshot = Snapshot(metadata, b"" if in_file else data)
         with self.store.begin(write=True) as txn:
             self._put_snapshot(txn, snapshot)
+            if in_file:
+                txn.put(_SNAPSHOT_IN_FILE, b"1", db=self.store.meta_db)
+            else:
+                txn.delete(_SNAPSHOT_IN_FILE, db=self.store.meta_db)
         self._snapshot = snapshot
+        self._snapshot_in_file = in_file
         return snapshot
 
     def compact(self, index: int) -> None:

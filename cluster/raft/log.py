@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from venue.codecs import LogEntry
 
-from .messages import Snapshot, limit_size
+from .messages import Snapshot, SnapshotMetadata, limit_size
 from .storage import CompactedError, Storage, StorageError, UnavailableError
 
 
@@ -203,6 +203,12 @@ class RaftLog:
         if self.unstable.snapshot is not None:
             return self.unstable.snapshot
         return self.storage.snapshot()
+
+    def snapshot_metadata(self) -> SnapshotMetadata:
+        """The latest snapshot's metadata, without its (possibly large) data."""
+        if self.unstable.snapshot is not None:
+            return self.unstable.snapshot.metadata
+        return self.storage.snapshot_metadata()
 
     def unstable_entries(self) -> list[LogEntry]:
         return list(self.unstable.entries)

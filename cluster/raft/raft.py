@@ -167,7 +167,7 @@ class Raft:
         """Timestamp of the last entry, so entries the core adds never go back in time."""
         last = self.log.last_index()
         if last < self.log.first_index():  # compacted up to the snapshot: its stamp
-            return self.log.snapshot().metadata.timestamp_ns
+            return self.log.snapshot_metadata().timestamp_ns
         return self.log.slice(last, last + 1, 1 << 62)[0].timestamp_ns
 
     # -- time ----------------------------------------------------------------------------

@@ -68,6 +68,10 @@ class Storage(Protocol):
         """The most recent snapshot."""
         ...
 
+    def snapshot_metadata(self) -> SnapshotMetadata:
+        """The most recent snapshot's metadata (cheap: no data is read)."""
+        ...
+
 
 def check_entries_range(lo: int, hi: int, first_index: int, last_index: int) -> None:
     """The range checks of :meth:`Storage.entries`, shared by every implementation."""
@@ -167,6 +171,9 @@ class MemoryStorage:
 
     def snapshot(self) -> Snapshot:
         return self._snapshot
+
+    def snapshot_metadata(self) -> SnapshotMetadata:
+        return self._snapshot.metadata
 
     # -- write side --------------------------------------------------------------------
 

@@ -224,3 +224,25 @@ def test_replies_name_the_session_and_sequence_of_each_command(tmp_path: Path) -
     replies = [(o.session_id, o.client_seq, o.events) for a in cluster.applied[leader_id]
                for o in a.outcomes if o.client_seq]
     assert replies == [(session, 1, [Incremented(3, 2)])]
+
+
+def test_a_background_snapshot_is_recorded_only_once_its_child_has_written_it(
+        tmp_path: Path) -> None:
+    cluster = Cluster(tmp_path)
+    session = cluster.open_session("alice", 1)
+    cluster.leader().submit(session, 1, _encoder.encode(Increment(4)))
+    cluster.run(20)
+    node = cluster.nodes[1]
+    assert node is not None
+    index = node.take_snapshot(background=True)
+    assert index == node.engine.applied_index
+    assert node.storage.snapshot_metadata().index < index  # the child is still at work
+    assert node.take_snapshot(background=True) == 0  # one at a time
+    for _ in range(500):
+        cluster.step()
+        if node.storage.snapshot_metadata().index == index:
+            break
+    assert node.storage.snapshot_metadata().index == index
+    assert cluster.stores[1].latest_snapshot_index() == index
+    restored = node.storage.snapshot()  # read back from the file for a follower
+    assert restored.index == index and restored.data == cluster.stores[1].read_snapshot(index)

@@ -205,7 +205,8 @@ def test_operators_snapshot_transfer_leadership_add_and_remove_nodes(
     assert main(["snapshot", "--dir", folder, "--node", str(leader)]) == 0
     assert f"node {leader}: snapshot at index" in capsys.readouterr().out
     data_dir = cluster.configs[leader].data_dir
-    assert list((data_dir / "snapshots").glob("snapshot-*.snap"))
+    cluster.wait_until(lambda: list((data_dir / "snapshots").glob("snapshot-*.snap")), 20,
+                       "the snapshot file (written by a forked child)")
 
     target = next(n for n in cluster.configs if n != leader)
     assert main(["transfer-leader", "--dir", folder, "--to", str(target)]) == 0
