@@ -113,7 +113,9 @@ def _replace_resting(module: MatchingModule, ctx: ApplyContext, command: Replace
     book = module._books[order.instrument_id]
     last = book.last_trade_price
     events: list[Event] = []
-    result = book.replace(order.order_id, price, new_leaves, events)
+    rename = command.client_order_id if command.client_order_id != order.client_order_id \
+        else None
+    result = book.replace(order.order_id, price, new_leaves, events, client_order_id=rename)
     if result.outcome == SubmitOutcome.POST_ONLY_WOULD_TAKE:
         ctx.emit(_rejected(command, (RejectReason.POST_ONLY_WOULD_TAKE, ""), order.order_id))
         return
