@@ -16,33 +16,15 @@ import json
 import sys
 from pathlib import Path
 
-import msgspec
-
 from venue.codecs.client import AdminRequest, AdminResult
-from venue.codecs.framing import FramedChannel
 
 from .nodeconfig import OPERATOR_PRINCIPAL, load_config
 
-READ_SIZE_BYTES = 64 * 1024
-
 
 async def admin(address: str, request: AdminRequest, timeout_s: float = 5.0) -> AdminResult:
-    host, _, port = address.rpartition(":")
-    reader, writer = await asyncio.wait_for(asyncio.open_connection(host, int(port)),
-                                            timeout_s)
-    try:
-        channel = FramedChannel()
-        channel.write(request)
-        writer.write(channel.data_to_send())
-        decoder = msgspec.msgpack.Decoder(AdminResult)
-        while True:
-            data = await asyncio.wait_for(reader.read(READ_SIZE_BYTES), timeout_s)
-            if not data:
-                raise ConnectionError("the node closed the connection")
-            for frame in channel.receive_data(data):
-                return decoder.decode(frame)
-    finally:
-        writer.close()
+    from .client import request_once
+
+    return await request_once(address, request, AdminResult, timeout_s)
 
 
 def _cluster(folder: Path) -> tuple[dict, dict[int, str]]:

@@ -197,22 +197,30 @@ class VenueClient:
             self._writer.write(data)
 
 
-async def node_status(address: str, timeout_s: float = 2.0) -> dict:
-    """Ask one node for its status (no session needed)."""
+async def request_once(address: str, frame: msgspec.Struct, reply_type: type,
+                       timeout_s: float = 2.0):
+    """Send one frame that needs no session (``GetStatus``, ``AdminRequest``) on a fresh
+    connection and return the node's one answer, decoded as ``reply_type``."""
     from venue.codecs.framing import FramedChannel
 
     reader, writer = await asyncio.wait_for(asyncio.open_connection(*_split(address)),
                                             timeout_s)
     try:
         channel = FramedChannel()
-        channel.write(GetStatus())
+        channel.write(frame)
         writer.write(channel.data_to_send())
-        decoder = msgspec.msgpack.Decoder(NodeStatus)
+        decoder = msgspec.msgpack.Decoder(reply_type)
         while True:
             data = await asyncio.wait_for(reader.read(READ_SIZE_BYTES), timeout_s)
             if not data:
                 raise ConnectionError("the node closed the connection")
-            for frame in channel.receive_data(data):
-                return json.loads(decoder.decode(frame).report)
+            for reply in channel.receive_data(data):
+                return decoder.decode(reply)
     finally:
         writer.close()
+
+
+async def node_status(address: str, timeout_s: float = 2.0) -> dict:
+    """Ask one node for its status (no session needed)."""
+    reply = await request_once(address, GetStatus(), NodeStatus, timeout_s)
+    return json.loads(reply.report)

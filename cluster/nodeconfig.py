@@ -20,7 +20,9 @@ One file per node::
 from __future__ import annotations
 
 import json
+import random
 import secrets
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -149,3 +151,20 @@ def write_local_cluster(folder: Path, nodes: int = 3, base_port: int = 7100,
             "log_retained_entries": log_retained_entries,
             "events_retained_entries": 1_000_000}, indent=2) + "\n")
     return paths
+
+
+def free_base_port(nodes: int, rng: random.Random | None = None) -> int:
+    """A base port for ``write_local_cluster`` whose peer, client and metrics ports are
+    all free on 127.0.0.1 now (tests and benchmarks run clusters side by side)."""
+    rng = rng or random.Random()
+    for _ in range(50):
+        base = rng.randrange(20_000, 40_000, 10)
+        try:
+            for port in (base + offset + node for offset in (0, 100, 200)
+                         for node in range(1, nodes + 1)):
+                with socket.socket() as probe:
+                    probe.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return base
+    raise RuntimeError("no free port range found")

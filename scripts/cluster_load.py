@@ -14,7 +14,6 @@ import math
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,7 +25,12 @@ import msgspec
 
 from venue.cluster.cli_cluster import wait_for_leader
 from venue.cluster.client import VenueClient
-from venue.cluster.nodeconfig import DEMO_PRINCIPAL, load_config, write_local_cluster
+from venue.cluster.nodeconfig import (
+    DEMO_PRINCIPAL,
+    free_base_port,
+    load_config,
+    write_local_cluster,
+)
 from venue.codecs import (
     AddInstrument,
     CancelOrder,
@@ -45,21 +49,6 @@ START_TIMEOUT_S = 30
 DRAIN_TIMEOUT_S = 10.0
 PERCENTILES = (("p50", 0.50), ("p99", 0.99), ("p99.9", 0.999), ("p99.99", 0.9999))
 _encoder = msgspec.msgpack.Encoder(order="deterministic")
-
-
-def free_base_port(nodes: int, rng: random.Random) -> int:
-    """A base port whose peer, client and metrics ports are all free now."""
-    for _ in range(50):
-        base = rng.randrange(20_000, 40_000, 10)
-        try:
-            for port in (base + offset + node for offset in (0, 100, 200)
-                         for node in range(1, nodes + 1)):
-                with socket.socket() as probe:
-                    probe.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        return base
-    raise RuntimeError("no free port range found")
 
 
 class ProcessCluster:

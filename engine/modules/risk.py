@@ -122,13 +122,10 @@ class RiskModule(Module):
             return RejectReason.INVALID_FIELD, scales
         quantity = command.quantity
         max_quantity, max_notional, max_open = ledger.limits.get(account, self.default_limits)
-        if max_quantity and quantity > max_quantity:
-            return (RejectReason.MAX_ORDER_QUANTITY_EXCEEDED,
-                    f"quantity {quantity} > max {max_quantity}")
         notional = price * quantity * scales.quote_factor
-        if max_notional and notional > max_notional:
-            return (RejectReason.MAX_ORDER_NOTIONAL_EXCEEDED,
-                    f"notional {notional} > max {max_notional}")
+        problem = _size_problem(quantity, notional, max_quantity, max_notional)
+        if problem is not None:
+            return problem
         if max_open and ledger.open_counts.get(account, 0) >= max_open:
             return RejectReason.MAX_OPEN_ORDERS_EXCEEDED, f"max open orders {max_open}"
         if command.side == BUY:
@@ -145,13 +142,10 @@ class RiskModule(Module):
         ledger = self.ledger
         quantity = order.filled_quantity + leaves_quantity
         max_quantity, max_notional, _ = ledger.limits.get(order.account, self.default_limits)
-        if max_quantity and quantity > max_quantity:
-            return (RejectReason.MAX_ORDER_QUANTITY_EXCEEDED,
-                    f"quantity {quantity} > max {max_quantity}")
-        notional = price * quantity * scales.quote_factor
-        if max_notional and notional > max_notional:
-            return (RejectReason.MAX_ORDER_NOTIONAL_EXCEEDED,
-                    f"notional {notional} > max {max_notional}")
+        problem = _size_problem(quantity, price * quantity * scales.quote_factor,
+                                max_quantity, max_notional)
+        if problem is not None:
+            return problem
         hold = ledger.holds[order.order_id]
         extra = hold.amount_for(price, leaves_quantity) - hold.held
         if extra <= 0:
@@ -267,6 +261,18 @@ class RiskModule(Module):
     def _check(self) -> None:
         """Raise AssertionError if an invariant is broken (tests call it after every step)."""
         self.ledger.check()
+
+
+def _size_problem(quantity: int, notional: int, max_quantity: int, max_notional: int
+                  ) -> Problem | None:
+    """The per-order limits (0: unlimited), quantity first."""
+    if max_quantity and quantity > max_quantity:
+        return (RejectReason.MAX_ORDER_QUANTITY_EXCEEDED,
+                f"quantity {quantity} > max {max_quantity}")
+    if max_notional and notional > max_notional:
+        return (RejectReason.MAX_ORDER_NOTIONAL_EXCEEDED,
+                f"notional {notional} > max {max_notional}")
+    return None
 
 
 def _reject(ctx: ApplyContext, command: Command, reason: RejectReason, text: str) -> None:

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,7 +14,12 @@ from pathlib import Path
 
 from venue.cluster.cli_cluster import wait_for_leader
 from venue.cluster.client import VenueClient, node_status
-from venue.cluster.nodeconfig import DEMO_PRINCIPAL, load_config, write_local_cluster
+from venue.cluster.nodeconfig import (
+    DEMO_PRINCIPAL,
+    free_base_port,
+    load_config,
+    write_local_cluster,
+)
 from venue.cluster.recovery import recover
 from venue.cluster.store import DataStore
 from venue.codecs import Schema
@@ -25,23 +28,6 @@ from venue.engine import Engine
 PORTS_PER_NODE = 3
 REPO_ROOT = Path(__file__).resolve().parents[2]  # so nodes can load test modules
 START_TIMEOUT_S = 30
-
-
-def free_base_port(nodes: int) -> int:
-    """A base port whose peer, client and metrics ports are all free now."""
-    rng = random.Random()
-    for _ in range(50):
-        base = rng.randrange(20_000, 40_000, 10)
-        ports = [base + offset + node for offset in (0, 100, 200)
-                 for node in range(1, nodes + 1)]
-        try:
-            for port in ports:
-                with socket.socket() as probe:
-                    probe.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        return base
-    raise RuntimeError("no free port range found")
 
 
 class LocalCluster:
