@@ -45,7 +45,7 @@ def restore(module: MatchingModule, snapshot: bytes) -> None:
     module.table.restore(state.orders, state.finished, state.next_order_id,
                          state.next_stop_sequence, state.day_timer_pending)
     for book_state in state.books:
-        book = OrderBook.from_state(_tuples(book_state))
+        book = OrderBook.from_state(book_state)  # lists from msgpack unpack as tuples do
         if book.instrument_id in module._books:
             raise ValueError(f"two books for instrument {book.instrument_id}")
         module._books[book.instrument_id] = book
@@ -60,10 +60,3 @@ def restore(module: MatchingModule, snapshot: bytes) -> None:
         resting += 1
     if resting != sum(len(book) for book in module._books.values()):
         raise ValueError("the books hold orders the order table does not know")
-
-
-def _tuples(value: Any) -> Any:
-    """msgpack gives lists back; the books' states are tuples of tuples."""
-    if isinstance(value, list):
-        return tuple(_tuples(item) for item in value)
-    return value
