@@ -2,7 +2,9 @@
 
 ``GET /metrics`` answers; anything else is 404. Gauges: role, term, commit and applied
 index, last log index, queued commands, client connections and sessions, replication lag
-per follower (on the leader); counters: elections won, peer messages dropped per link.
+per follower (on the leader), halted; counters: elections won, entries applied, peer
+messages dropped per link; summaries: commands per batch (as leader) and the time of each
+node-loop round that applied entries (persist, apply and store).
 """
 
 from __future__ import annotations
@@ -38,6 +40,14 @@ def render(server: NodeServer) -> str:
         "# TYPE venue_elections_won_total counter",
         f"venue_elections_won_total{{{node}}} {server.elections}",
         "# TYPE venue_halted gauge", f"venue_halted{{{node}}} {int(server.halted is not None)}",
+        "# TYPE venue_batch_commands summary",
+        f"venue_batch_commands_sum{{{node}}} {server.core.batched_commands}",
+        f"venue_batch_commands_count{{{node}}} {server.core.batches_proposed}",
+        "# TYPE venue_apply_seconds summary",
+        f"venue_apply_seconds_sum{{{node}}} {server.apply_seconds:.6f}",
+        f"venue_apply_seconds_count{{{node}}} {server.apply_rounds}",
+        "# TYPE venue_applied_entries_total counter",
+        f"venue_applied_entries_total{{{node}}} {server.applied_entries}",
         "# TYPE venue_replication_lag_entries gauge",
     ]
     for follower, lag in status["lag"].items():  # type: ignore[union-attr]

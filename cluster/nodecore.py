@@ -134,6 +134,8 @@ class NodeCore:
         self._last_snapshot_index = self.engine.applied_index
         self._stored_event_index = store.last_event_index()
         self.heartbeats_ignored = 0
+        self.batches_proposed = 0  # COMMAND_BATCH entries this node proposed as leader
+        self.batched_commands = 0  # the client commands in them
         self.checker = DivergenceChecker(settings.checkpoint_interval_entries)
         self._snapshot_child = SnapshotChild()
         self.halted_reason = ""  # set by the shell when this node stops applying
@@ -302,6 +304,8 @@ class NodeCore:
             except Overloaded:
                 self._queue = rows + self._queue  # try again at the next call
                 return
+            self.batches_proposed += 1
+            self.batched_commands += len(rows)
 
     def _propose_due_timer(self, now_ns: int) -> None:
         deadline = self.engine.next_timer_deadline()

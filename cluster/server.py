@@ -54,6 +54,9 @@ class NodeServer:
         self._ids = itertools.count(1)
         self._process_scheduled = False
         self.elections = 0
+        self.apply_seconds = 0.0  # time in process() calls that applied entries
+        self.apply_rounds = 0
+        self.applied_entries = 0
         self._last_role = ""
 
     async def start(self) -> None:
@@ -130,11 +133,16 @@ class NodeServer:
             self._flush()  # still answering status requests (and refusing the rest)
             return
         now_ns = self.clock()
+        started = time.perf_counter()
         try:
             output = self.core.process(now_ns)
         except (EngineHalted, ChainMismatchError) as exc:
             self._halt(exc)
             return
+        if output.applied:
+            self.apply_seconds += time.perf_counter() - started
+            self.apply_rounds += 1
+            self.applied_entries += len(output.applied)
         raw = self.core.raw
         for message in output.messages:
             sent = self.transport.send(message.to, RAFT_PAYLOAD + _message_encoder.encode(message))

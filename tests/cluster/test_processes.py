@@ -234,3 +234,26 @@ def test_operators_snapshot_transfer_leadership_add_and_remove_nodes(
     assert len(results) == 50
     wait_converged(cluster)
     assert final_balances(cluster) == dict.fromkeys(cluster.configs, 150)
+
+
+def test_each_node_serves_prometheus_metrics(cluster: LocalCluster) -> None:
+    import urllib.request
+
+    leader = cluster.start_all()
+    asyncio.run(deposit_load(cluster, 40))
+    host, port = cluster.configs[leader].me.metrics
+    with urllib.request.urlopen(f"http://{host}:{port}/metrics", timeout=5) as response:
+        assert response.status == 200
+        text = response.read().decode()
+    values = {line.split(" ")[0]: float(line.split(" ")[1]) for line in text.splitlines()
+              if line and not line.startswith("#")}
+    node = f'{{node="{leader}"}}'
+    assert values[f"venue_is_leader{node}"] == 1
+    assert values[f"venue_batch_commands_sum{node}"] >= 40
+    assert values[f"venue_batch_commands_count{node}"] >= 1
+    assert values[f"venue_applied_index{node}"] >= values[f"venue_batch_commands_count{node}"]
+    assert values[f"venue_apply_seconds_count{node}"] >= 1
+    assert values[f"venue_client_sessions{node}"] == 0  # the load's session was closed
+    assert any(name.startswith("venue_replication_lag_entries") for name in values)
+    with pytest.raises(urllib.error.HTTPError):
+        urllib.request.urlopen(f"http://{host}:{port}/other", timeout=5)
