@@ -38,8 +38,9 @@ def make_log(self_address: str, partners: list[str], journal: str, batch: bool):
         def __init__(self) -> None:
             # appendEntriesUseBatch=False wakes SyncObj's thread on every call (its
             # latency setting); with batching a call waits for the next poll wake-up
+            # bindAddress: listen on 127.0.0.1 only (pysyncobj binds 0.0.0.0 by default)
             conf = SyncObjConf(journalFile=journal, appendEntriesUseBatch=batch,
-                               dynamicMembershipChange=False)
+                               dynamicMembershipChange=False, bindAddress=self_address)
             super().__init__(self_address, partners, conf)
             self.count = 0
             self.size_bytes = 0
