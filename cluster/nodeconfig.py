@@ -64,6 +64,9 @@ class NodeConfig:
     checkpoint_interval_entries: int = 100
     log_retained_entries: int = 5_000
     events_retained_entries: int = 1_000_000
+    # write each Ready's synced transaction in a worker thread while the loop receives;
+    # measured side by side on 2 cores it did not help (BENCHMARKS.md), so off by default
+    persist_in_thread: bool = False
 
     @property
     def me(self) -> Member:
@@ -110,7 +113,8 @@ def load_config(path: Path | str) -> NodeConfig:
             snapshot_interval_entries=int(raw.get("snapshot_interval_entries", 50_000)),
             checkpoint_interval_entries=int(raw.get("checkpoint_interval_entries", 100)),
             log_retained_entries=int(raw.get("log_retained_entries", 5_000)),
-            events_retained_entries=int(raw.get("events_retained_entries", 1_000_000)))
+            events_retained_entries=int(raw.get("events_retained_entries", 1_000_000)),
+            persist_in_thread=bool(raw.get("persist_in_thread", False)))
     except KeyError as exc:
         raise ConfigError(f"{path}: missing field {exc}") from None
     except (TypeError, ValueError, AttributeError) as exc:
@@ -125,7 +129,8 @@ def write_local_cluster(folder: Path, nodes: int = 3, base_port: int = 7100,
                         snapshot_interval_entries: int = 50_000,
                         modules: tuple[str, ...] = TRADING_MODULES,
                         checkpoint_interval_entries: int = 100,
-                        log_retained_entries: int = 5_000) -> list[Path]:
+                        log_retained_entries: int = 5_000,
+                        persist_in_thread: bool = False) -> list[Path]:
     """Config files for a cluster on 127.0.0.1 in ``folder`` (kept if already there, so a
     second ``venue up`` restarts the same cluster); returns their paths."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -149,7 +154,8 @@ def write_local_cluster(folder: Path, nodes: int = 3, base_port: int = 7100,
             "snapshot_interval_entries": snapshot_interval_entries,
             "checkpoint_interval_entries": checkpoint_interval_entries,
             "log_retained_entries": log_retained_entries,
-            "events_retained_entries": 1_000_000}, indent=2) + "\n")
+            "events_retained_entries": 1_000_000,
+            "persist_in_thread": persist_in_thread}, indent=2) + "\n")
     return paths
 
 

@@ -48,6 +48,7 @@ from .raft import (
     MessageType,
     ProposalDropped,
     RawNode,
+    Ready,
     Role,
 )
 from .raft.storage import bootstrap_snapshot
@@ -106,6 +107,21 @@ class Output:
     conf_changes: list[ConfigChange] = field(default_factory=list)  # applied membership
     divergences: list[Divergence] = field(default_factory=list)  # found by this leader
 
+    def extend(self, other: Output) -> None:
+        for name in ("messages", "applied", "opened", "lost_opens", "checkpoints",
+                     "conf_changes", "divergences"):
+            getattr(self, name).extend(getattr(other, name))
+
+
+@dataclass
+class Pending:
+    """One Ready between ``prepare`` and ``complete``."""
+
+    ready: Ready
+    records: list[tuple[int, bytes, bytes]]
+    output: Output
+    written: tuple | None = None
+
 
 class NodeCore:
     """One node. Not thread-safe; the shell drives it from one task."""
@@ -138,6 +154,8 @@ class NodeCore:
         self.batched_commands = 0  # the client commands in them
         self.checker = DivergenceChecker(settings.checkpoint_interval_entries)
         self._snapshot_child = SnapshotChild()
+        self._writing = False  # a Ready's transaction is in flight (see ``prepare``)
+        self._snapshot_wanted = False  # asked for while writing
         self.halted_reason = ""  # set by the shell when this node stops applying
 
     def _load_engine(self, fresh: bool) -> Engine:
@@ -268,30 +286,61 @@ class NodeCore:
     def process(self, now_ns: int) -> Output:
         """Sequence what is queued, append a due TIMER entry, then honour every Ready."""
         output = Output()
+        for _ in range(64):  # bounded: each Ready is finite; the rest waits for next call
+            pending = self.prepare(now_ns)
+            if pending is None:
+                break
+            self.write(pending)
+            output.extend(self.complete(pending))
+        return output
+
+    # The three steps of one Ready, for a shell that runs ``write`` (the synced disk
+    # transaction) in a worker thread while its loop goes on receiving: ``prepare`` and
+    # ``complete`` on the loop's thread, ``write`` anywhere, one Ready at a time.
+
+    def prepare(self, now_ns: int) -> Pending | None:
+        """Sequence, propose due timers, take a Ready and apply what it commits.
+
+        Committed entries are applied before this Ready's new entries are persisted (they
+        are committed: a quorum holds them), so that the entries, the hard state and the
+        events applied go to disk in ONE synced transaction. Nothing leaves the node
+        before that commit: messages and replies go out after ``complete``."""
         if self.is_leader:
             self._flush_queue(now_ns)
             self._propose_due_timer(now_ns)
         elif self._queue:
             self._queue.clear()  # lost leadership: the clients resend, same seq
-        for _ in range(64):  # bounded: each Ready is finite; the rest waits for next call
-            ready = self.raw.ready()
-            if ready is None:
-                break
-            # Committed entries are applied before this Ready's new entries are persisted
-            # (they are committed: a quorum holds them), so that the entries, the hard
-            # state and the events applied go to disk in ONE synced transaction. Nothing
-            # leaves the node before that commit: messages and replies are sent by the
-            # shell after ``process`` returns.
-            if ready.snapshot is not None:
-                self._install(ready.snapshot.index, ready.snapshot.data)
-            records = self._apply(ready.committed_entries, output)
-            self.storage.persist(ready.hard_state, ready.entries, ready.snapshot, records)
-            if records:
-                self._stored_event_index = records[-1][0]
-            for entry in ready.entries:
-                self._stamp_floor_ns = max(self._stamp_floor_ns, entry.timestamp_ns)
-            output.messages.extend(ready.messages)
-            self.raw.advance(ready)
+        ready = self.raw.ready()
+        if ready is None:
+            return None
+        output = Output()
+        if ready.snapshot is not None:
+            self._install(ready.snapshot.index, ready.snapshot.data)
+        records = self._apply(ready.committed_entries, output)
+        self._writing = True
+        return Pending(ready, records, output)
+
+    def write(self, pending: Pending) -> None:
+        """The Ready's one LMDB transaction (synced in ``fsync`` mode)."""
+        ready = pending.ready
+        pending.written = self.storage.write(ready.hard_state, ready.entries, ready.snapshot,
+                                             pending.records)
+
+    def complete(self, pending: Pending) -> Output:
+        """After the write: publish it, hand out the messages, advance."""
+        ready = pending.ready
+        self.storage.publish(pending.written)
+        self._writing = False
+        if pending.records:
+            self._stored_event_index = pending.records[-1][0]
+        for entry in ready.entries:
+            self._stamp_floor_ns = max(self._stamp_floor_ns, entry.timestamp_ns)
+        output = pending.output
+        output.messages.extend(ready.messages)
+        self.raw.advance(ready)
+        if self._snapshot_wanted:
+            self._snapshot_wanted = False
+            self.take_snapshot()
         self._maybe_snapshot()
         return output
 
@@ -386,6 +435,9 @@ class NodeCore:
         index = self.engine.applied_index
         if index <= self.storage.snapshot_metadata().index or self._snapshot_child.running:
             return 0
+        if self._writing:  # a Ready's transaction is in flight: right after it
+            self._snapshot_wanted = True
+            return index
         conf_state = self.raw._raft.tracker.conf_state()
         if background is None:
             background = self.settings.snapshot_in_background

@@ -124,6 +124,14 @@ class LmdbRaftStorage:
         state, and the node's ``event_records`` for the entries it applied (one synced
         commit per Ready, not two). In-memory views change only after the commit
         succeeded."""
+        self.publish(self.write(hard_state, entries, snapshot, event_records))
+
+    def write(self, hard_state: HardState | None, entries: Sequence[LogEntry],
+              snapshot: Snapshot | None = None,
+              event_records: Sequence[tuple[int, bytes, bytes]] = ()) -> tuple:
+        """The transaction of ``persist`` alone: it reads the in-memory views but changes
+        none of them, so it may run in a worker thread while the node loop goes on reading
+        (LMDB readers see the last committed state). Hand the result to ``publish``."""
         if snapshot is not None:
             check_newer_snapshot(snapshot.index, self._snapshot.index)
         offset = (snapshot.index, snapshot.term) if snapshot else (self._offset_index,
@@ -140,6 +148,11 @@ class LmdbRaftStorage:
                 self._put(txn, _HARD_STATE, hard_state)
             if event_records:
                 self.store.put_events_in(txn, event_records)
+        return hard_state, snapshot, offset, terms
+
+    def publish(self, written: tuple) -> None:
+        """Make a committed ``write`` visible (on the node loop's thread)."""
+        hard_state, snapshot, offset, terms = written
         if snapshot is not None:
             self._snapshot = snapshot
             self._snapshot_in_file = False

@@ -2,8 +2,10 @@
 
 It only moves bytes and time: peer messages through ``PeerTransport`` (authenticated TCP),
 client connections through ``ClientIngress``, Prometheus metrics over plain HTTP, a tick
-every ``tick_interval_ms``. Work is done as soon as input arrives (one ``process`` call per
-burst of input, coalesced with ``call_soon``), so latency is not bound to the tick.
+every ``tick_interval_ms``. Work is done as soon as input arrives, so latency is not bound
+to the tick: the pump prepares a Ready, writes it (the synced LMDB commit; in a worker
+thread while the loop goes on receiving when ``persist_in_thread`` is set), then sends and
+replies; what arrived meanwhile forms the next batch (group commit).
 An engine halt (a module bug, or this node's chain differing from what it stored) stops the
 node with exit code 3: it must never go on applying.
 """
@@ -11,6 +13,7 @@ node with exit code 3: it must never go on applying.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import itertools
 import json
@@ -52,7 +55,10 @@ class NodeServer:
         self.stopped = asyncio.Event()
         self._writers: dict[int, asyncio.StreamWriter] = {}
         self._ids = itertools.count(1)
-        self._process_scheduled = False
+        self._work = asyncio.Event()
+        # with persist_in_thread, one thread for the synced LMDB commits: py-lmdb releases
+        # the GIL while LMDB syncs, so the loop goes on receiving meanwhile
+        self._disk = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="disk")
         self.elections = 0
         self.apply_seconds = 0.0  # time in process() calls that applied entries
         self.apply_rounds = 0
@@ -98,12 +104,16 @@ class NodeServer:
 
             self._metrics_server = await asyncio.start_server(
                 lambda r, w: serve_metrics(self, r, w), *me.metrics)
-        self._tick_task = asyncio.get_running_loop().create_task(self._tick_loop())
+        loop = asyncio.get_running_loop()
+        self._tick_task = loop.create_task(self._tick_loop())
+        self._pump_task = loop.create_task(self._pump())
 
     async def close(self) -> None:
-        self._tick_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._tick_task
+        for task in (self._tick_task, self._pump_task):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._disk.shutdown(wait=True)  # a write in flight finishes before the store closes
         for server in (self._client_server, self._metrics_server):
             if server is not None:
                 server.close()
@@ -120,29 +130,44 @@ class NodeServer:
             await asyncio.sleep(interval_s)
             self.core.tick()
             self.ingress.tick(self.clock())
-            self._process()
+            self._wake()
 
     def _wake(self) -> None:
-        if not self._process_scheduled:
-            self._process_scheduled = True
-            asyncio.get_running_loop().call_soon(self._process)
+        """Work arrived: the pump takes it (everything that arrived meanwhile with it)."""
+        self._work.set()
 
-    def _process(self) -> None:
-        self._process_scheduled = False
-        if self.halted is not None:
-            self._flush()  # still answering status requests (and refusing the rest)
-            return
-        now_ns = self.clock()
-        started = time.perf_counter()
-        try:
-            output = self.core.process(now_ns)
-        except (EngineHalted, ChainMismatchError) as exc:
-            self._halt(exc)
-            return
-        if output.applied:
-            self.apply_seconds += time.perf_counter() - started
-            self.apply_rounds += 1
-            self.applied_entries += len(output.applied)
+    async def _pump(self) -> None:
+        """The node loop: prepare a Ready, write it in the worker thread while this loop
+        keeps receiving (what arrives joins the next batch: group commit), then send and
+        reply. One Ready at a time."""
+        loop = asyncio.get_running_loop()
+        core = self.core
+        while True:
+            await self._work.wait()
+            self._work.clear()
+            while self.halted is None:
+                now_ns = self.clock()
+                started = time.perf_counter()
+                try:
+                    pending = core.prepare(now_ns)
+                    if pending is None:
+                        break
+                    if self.config.persist_in_thread:
+                        await loop.run_in_executor(self._disk, core.write, pending)
+                    else:
+                        core.write(pending)
+                    output = core.complete(pending)
+                except (EngineHalted, ChainMismatchError) as exc:
+                    self._halt(exc)
+                    break
+                if output.applied:
+                    self.apply_seconds += time.perf_counter() - started
+                    self.apply_rounds += 1
+                    self.applied_entries += len(output.applied)
+                self._deliver(output, now_ns)
+            self._flush()  # replies, status answers, refusals (also while halted)
+
+    def _deliver(self, output, now_ns: int) -> None:
         raw = self.core.raw
         for message in output.messages:
             sent = self.transport.send(message.to, RAFT_PAYLOAD + _message_encoder.encode(message))
@@ -156,7 +181,7 @@ class NodeServer:
         for change in output.conf_changes:
             self._apply_membership(change)
         self.ingress.on_output(output, now_ns)
-        role = self.core.raw._raft.role.name
+        role = raw._raft.role.name
         if role != self._last_role:
             self.elections += role == "LEADER"
             self._last_role = role
@@ -253,7 +278,7 @@ class NodeServer:
                 if not data:
                     break
                 self.ingress.receive_data(connection_id, data, self.clock())
-                self._wake()  # one process() for every read of this loop pass: group commit
+                self._wake()
                 await writer.drain()
         except (OSError, ConnectionError, asyncio.CancelledError):
             pass  # a cancelled handler is the server closing: end quietly

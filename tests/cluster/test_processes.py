@@ -257,3 +257,26 @@ def test_each_node_serves_prometheus_metrics(cluster: LocalCluster) -> None:
     assert any(name.startswith("venue_replication_lag_entries") for name in values)
     with pytest.raises(urllib.error.HTTPError):
         urllib.request.urlopen(f"http://{host}:{port}/other", timeout=5)
+
+
+def test_writing_each_ready_in_a_worker_thread_keeps_every_guarantee(tmp_path: Path) -> None:
+    """``persist_in_thread``: the synced commit runs beside the loop; a leader kill under
+    load still loses nothing and applies nothing twice."""
+    cluster = LocalCluster(tmp_path / "cluster", persist_in_thread=True)
+    try:
+        leader = cluster.start_all()
+        assert cluster.configs[leader].persist_in_thread
+        killed: list[int] = []
+
+        def on_progress(done: int) -> None:
+            if done == 100 and not killed:
+                cluster.kill(leader)
+                killed.append(leader)
+
+        results = asyncio.run(deposit_load(cluster, 250, on_progress=on_progress))
+        assert sorted(events[0].available for events in results) == list(range(1, 251))
+        cluster.start(leader)
+        wait_converged(cluster)
+        assert final_balances(cluster) == dict.fromkeys(cluster.configs, 250)
+    finally:
+        cluster.stop_all()
