@@ -161,13 +161,14 @@ def write_local_cluster(folder: Path, nodes: int = 3, base_port: int = 7100,
 
 def free_base_port(nodes: int, rng: random.Random | None = None) -> int:
     """A base port for ``write_local_cluster`` whose peer, client and metrics ports are
-    all free on 127.0.0.1 now (tests and benchmarks run clusters side by side)."""
+    all free on 127.0.0.1 now, and those of one more node (``venue add-node``). Drawn
+    below Linux's ephemeral range (32768 up), where outgoing connections take ports."""
     rng = rng or random.Random()
     for _ in range(50):
-        base = rng.randrange(20_000, 40_000, 10)
+        base = rng.randrange(10_000, 32_000 - 300, 10)
         try:
             for port in (base + offset + node for offset in (0, 100, 200)
-                         for node in range(1, nodes + 1)):
+                         for node in range(1, nodes + 2)):
                 with socket.socket() as probe:
                     probe.bind(("127.0.0.1", port))
         except OSError:
