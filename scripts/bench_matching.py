@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import matching_workload as workload
 from benchlib import figure, median, print_environment, print_json_line
-from matching_engine_path import measure_engine
+from matching_engine_path import measure_engine, measure_engine_latency
 
 from venue.engine.book import CyOrderBook, PyOrderBook
 
@@ -46,6 +46,7 @@ CHUNK_COMMANDS = 100  # commands per hash-chain step (untimed), as in one log en
 # live as long as one entry's do in the engine (a longer chunk keeps thousands of events
 # alive, which measured 2-3x slower from cache misses and collector work alone)
 ENCODER = msgspec.msgpack.Encoder(order="deterministic")
+ENGINE_LATENCY_COMMANDS = 30_000  # the engine's per-command latency pass (one per entry)
 
 
 def apply_commands(book, commands: list[tuple], events: list) -> None:
@@ -229,6 +230,8 @@ def headline(rates: dict, latency: dict, insert: dict, deep_insert: dict, sweep:
         figure("engine.commands_per_s", engine_rate, "commands/s") if engine_rate
         else {"name": "engine.commands_per_s", "value": None, "unit": "commands/s"},
     ]
+    figures += [figure(f"engine.latency_{name}_ns", value, "ns")
+                for name, value in latency.get("engine", {}).items()]
     for label in ("cython", "python"):
         figures += [figure(f"{label}.latency_{name}_ns", value, "ns")
                     for name, value in latency[label].items()]
@@ -260,6 +263,11 @@ def main() -> None:
     deep_insert, sweep = measure_deep_queue(loads["deep_queue"], args.runs)
     engine_load = {"prefill": core["prefill"], "commands": core["commands"][:args.engine_commands]}
     engine_rate = None if args.skip_engine else measure_engine(engine_load, args.runs)
+    if not args.skip_engine:
+        engine_latency = measure_engine_latency(core, min(len(engine_load["commands"]),
+                                                          ENGINE_LATENCY_COMMANDS))
+        if engine_latency is not None:
+            latency["engine"] = engine_latency
     print_json_line("matching", headline(rates, latency, insert, deep_insert, sweep, engine_rate),
                     seed=args.seed, runs=args.runs, quick=args.quick, commands=args.commands,
                     engine_commands=len(engine_load["commands"]))

@@ -56,9 +56,10 @@ def load_modules() -> tuple[list, str]:
 
 
 class EntryWriter:
-    """Encodes commands into log entries: ``BATCH_COMMANDS`` rows per COMMAND_BATCH."""
+    """Encodes commands into log entries: ``batch_commands`` rows per COMMAND_BATCH."""
 
-    def __init__(self) -> None:
+    def __init__(self, batch_commands: int = BATCH_COMMANDS) -> None:
+        self.batch_commands = batch_commands
         self.encoder = msgspec.msgpack.Encoder()
         self.entries: list[bytes] = []
         self.rows: list = []
@@ -77,7 +78,7 @@ class EntryWriter:
         self.rows.append(ClientCommand(session, self.next_seq[session],
                                        self.encoder.encode(command)))
         self.next_seq[session] += 1
-        if len(self.rows) == BATCH_COMMANDS:
+        if len(self.rows) == self.batch_commands:
             self.flush()
 
     def flush(self) -> None:
@@ -111,9 +112,10 @@ class CommandTranslator:
                             orig_client_order_id=original)
 
 
-def build_entries(load: dict, accounts: int) -> tuple[list[bytes], int]:
+def build_entries(load: dict, accounts: int, batch_commands: int = BATCH_COMMANDS
+                  ) -> tuple[list[bytes], int]:
     """(encoded log entries, how many of them are setup); setup entries come first."""
-    writer = EntryWriter()
+    writer = EntryWriter(batch_commands)
     writer.command(0, AddInstrument(workload.INSTRUMENT_ID, "BENCH-USD", BASE_ASSET,
                                     QUOTE_ASSET, price_decimals=2, quantity_decimals=0,
                                     reference_price=workload.CENTRAL_PRICE))
@@ -169,3 +171,33 @@ def measure_engine(load: dict, runs: int, accounts: int = 1_000) -> float | None
     print(f"{'engine':<14} {'modules':<7} median {median(rates):>12,.0f} commands/s   "
           f"runs: {spread}   ({commands:,} commands; chain head {heads.pop().hex()[:16]}...)")
     return median(rates)
+
+
+def measure_engine_latency(load: dict, commands_max: int, accounts: int = 1_000
+                           ) -> dict[str, int] | None:
+    """Per-command latency through the engine: the stream with ONE command per log entry,
+    one ``perf_counter_ns`` pair around decoding and applying each entry (session check,
+    modules, canonical encoding, hash chain). p50 / p99 / p99.9 in ns; None if skipped."""
+    modules, reason = load_modules()
+    if reason:
+        return None
+    prefix = {"prefill": load["prefill"], "commands": load["commands"][:commands_max]}
+    entries, setup = build_entries(prefix, accounts, batch_commands=1)
+    engine = Engine(modules)
+    decoder = msgspec.msgpack.Decoder(LogEntry)
+    apply = engine.apply
+    for raw in entries[:setup]:
+        apply(decoder.decode(raw))
+    clock = time.perf_counter_ns
+    samples = []
+    for raw in entries[setup:]:
+        started = clock()
+        apply(decoder.decode(raw))
+        samples.append(clock() - started)
+    samples.sort()
+    figures = {name: samples[min(len(samples) - 1, int(len(samples) * fraction))]
+               for name, fraction in (("p50", 0.5), ("p99", 0.99), ("p99.9", 0.999))}
+    cells = "   ".join(f"{key} {value:,} ns" for key, value in figures.items())
+    print(f"latency        engine  {cells}   (one command per log entry, "
+          f"{len(samples):,} commands)")
+    return figures
