@@ -103,16 +103,23 @@ class NodeCore:
         self.halted_reason = ""  # set by the shell when this node stops applying
 
     def _load_engine(self, fresh: bool) -> Engine:
+        """The newest snapshot file's engine, else the state after the bootstrap entry;
+        ``fresh`` (joining): an empty engine the leader's snapshot will replace."""
         modules = self.store.load_modules()
-        if fresh:  # joining: the leader's snapshot will replace it
+        if fresh:
             return Engine(modules, **self.store.engine_options)
         index = self.store.latest_snapshot_index()
         if index is not None:
             return Engine(modules, snapshot=self.store.read_snapshot(index),
                           **self.store.engine_options)
-        engine = Engine(modules, **self.store.engine_options)
+        return self._genesis_engine()
+
+    def _genesis_engine(self) -> Engine:
+        """An engine past the bootstrap snapshot's index 1, whose events are stored so that
+        the event stream starts at position 1."""
+        engine = Engine(self.store.load_modules(), **self.store.engine_options)
         applied = engine.apply(GENESIS_ENTRY)
-        if self.store.last_event_index() == 0:  # so the event stream starts at position 1
+        if self.store.event_record(1) is None:
             self.store.put_events([(1, applied.chain_hash, applied.event_bytes)])
         return engine
 
@@ -313,9 +320,7 @@ class NodeCore:
     def _install(self, index: int, data: bytes) -> None:
         """A leader sent a snapshot: the engine restarts from it."""
         if not data:  # the bootstrap snapshot: the state before the first entry
-            self.engine = self._load_engine(fresh=True)
-            applied = self.engine.apply(GENESIS_ENTRY)
-            self.store.put_events([(1, applied.chain_hash, applied.event_bytes)])
+            self.engine = self._genesis_engine()
             self._stored_event_index = max(self._stored_event_index, 1)
             return
         modules = self.store.load_modules()

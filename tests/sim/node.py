@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from random import Random
 
 from venue.cluster.raft import Config, ConfState, RawNode, Ready, Role, Snapshot
+from venue.cluster.recovery import GENESIS_ENTRY  # the bootstrap snapshot's index
 from venue.codecs import EntryKind, LogEntry
 from venue.engine import Engine, Module
 
@@ -24,7 +25,6 @@ from .storage import SimStorage
 
 STEP_NS = 1_000_000  # one simulation step is 1 ms of true time
 TICK_NS = 2_000_000  # a node ticks every 2 ms of its own clock
-GENESIS_ENTRY = LogEntry(1, 1, 0, EntryKind.NOOP, b"\x90")  # the bootstrap snapshot's index
 RAFT_SETTINGS = {"election_timeout_ticks": 10, "heartbeat_interval_ticks": 2,
                  "inflight_messages_max": 8, "message_size_bytes_max": 8192}
 
