@@ -150,7 +150,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         return 0
     print("  Ctrl-C stops the cluster", flush=True)
     try:
-        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
+        signal.signal(signal.SIGTERM, _interrupt)  # stop the nodes as Ctrl-C does
         while any(process.poll() is None for process in processes.values()):
             time.sleep(0.2)
         print("venue up: every node exited", file=sys.stderr)
@@ -159,6 +159,10 @@ def cmd_up(args: argparse.Namespace) -> int:
         stop_pids({node_id: p.pid for node_id, p in processes.items()})
         print("venue up: stopped")
         return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def cmd_down(args: argparse.Namespace) -> int:

@@ -108,7 +108,8 @@ class VenueClient:
                 self.last_error = f"{address}: {type(exc).__name__}: {exc}"
                 redirected = False
             self._writer = None
-            self._ready.clear() if self.session.session_id == 0 else None
+            if self.session.session_id == 0:  # not yet opened: start() keeps waiting
+                self._ready.clear()
             self.session.connection_lost()
             self.reconnects += 1
             if not redirected:

@@ -57,6 +57,8 @@ from .matching_replace import replace_order
 from .matching_rules import (
     DAY,
     GTD,
+    MARKET,
+    STOP,
     Problem,
     next_day_end_ns,
     protection_price,
@@ -175,7 +177,7 @@ class MatchingModule(Module):
             command.quantity, command.stop_price, command.display_quantity,
             command.expire_time_ns, command.self_trade_group, command.stp_mode,
             command.post_only)
-        if command.order_type >= 3:  # STOP, STOP_LIMIT: wait for the trigger
+        if command.order_type >= STOP:  # STOP, STOP_LIMIT: wait for the trigger
             self._accept(ctx, order)
             order.stop_sequence = self.table.take_stop_sequence()
             self._stops.setdefault(instrument_id, StopOrders()).add(order)
@@ -187,7 +189,7 @@ class MatchingModule(Module):
             order.order_id, order.account, order.client_order_id, order.side, price,
             order.quantity, time_in_force=order.time_in_force, post_only=order.post_only,
             display_quantity=order.display_quantity, stp_group=order.self_trade_group,
-            stp_mode=order.stp_mode, is_market=command.order_type == 2, events=events)
+            stp_mode=order.stp_mode, is_market=command.order_type == MARKET, events=events)
         outcome = result.outcome
         if outcome == FOK_NOT_FILLABLE or outcome == POST_ONLY_WOULD_TAKE:
             if new_book:  # a rejected order leaves nothing behind, not even an empty book
@@ -206,7 +208,7 @@ class MatchingModule(Module):
         book = self._books.get(instrument_id)
         last = None if book is None else book.last_trade_price
         order_type = command.order_type
-        is_market = order_type == 2 or order_type == 3  # MARKET, STOP
+        is_market = order_type == MARKET or order_type == STOP
         price = command.price
         refdata = self._refdata
         reason = refdata.check_order(instrument_id, price, command.quantity,
@@ -214,12 +216,12 @@ class MatchingModule(Module):
         if reason is not None:
             return (reason, ""), 0
         instrument = refdata.instrument(instrument_id)
-        if order_type >= 3 and command.stop_price % instrument.tick_size:
+        if order_type >= STOP and command.stop_price % instrument.tick_size:
             return (RejectReason.PRICE_OFF_TICK, "stop_price is off tick"), 0
         if command.display_quantity % instrument.lot_size:
             return (RejectReason.QUANTITY_OFF_LOT, "display_quantity is off lot"), 0
         if is_market and price == 0:
-            if order_type == 3:
+            if order_type == STOP:
                 anchor = command.stop_price
             else:
                 best = None
@@ -318,7 +320,7 @@ class MatchingModule(Module):
                     order.leaves_quantity, time_in_force=order.time_in_force,
                     display_quantity=min(order.display_quantity, order.leaves_quantity),
                     stp_group=order.self_trade_group, stp_mode=order.stp_mode,
-                    is_market=order.order_type == 3, events=events)
+                    is_market=order.order_type == STOP, events=events)
                 self._publish(ctx, events, order, result)
 
     # -- cancel, replace, mass cancel ----------------------------------------------------
@@ -326,9 +328,10 @@ class MatchingModule(Module):
     def _cancel(self, ctx: ApplyContext, command: CancelOrder) -> None:
         order, problem = self.table.find(command.account, command.instrument_id,
                                          command.order_id, command.orig_client_order_id)
-        if order is None:
+        if problem is not None:  # find names a problem exactly when there is no order
             return _reject(ctx, command, command.client_order_id, CANCEL, problem,
                            command.order_id)
+        assert order is not None
         self._remove(ctx, order, CancelReason.USER, command.client_order_id)
         return None
 
@@ -430,7 +433,7 @@ class MatchingModule(Module):
 
 
 def _reject(ctx: ApplyContext, command: Any, client_order_id: str, request: RequestKind,
-            problem: Problem | None, order_id: int = 0) -> None:
-    reason, text = problem if problem is not None else (RejectReason.UNKNOWN_ORDER, "")
+            problem: Problem, order_id: int = 0) -> None:
+    reason, text = problem
     ctx.emit(OrderRejected(command.account, command.instrument_id, client_order_id, request,
                            reason, order_id, text))
