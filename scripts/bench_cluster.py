@@ -34,7 +34,6 @@ from cluster_load import (
     OrderFlow,
     ProcessCluster,
     closed_loop,
-    free_base_port,
     open_loop,
     profile_top,
     py_spy_record,
@@ -44,6 +43,7 @@ from cluster_load import (
 from pysyncobj_peer import PeerCluster
 
 from venue.cluster.client import node_status
+from venue.cluster.nodeconfig import free_base_port
 
 RATES_FULL = (100, 250, 500, 1_000, 2_000, 3_000, 5_000, 7_500, 10_000, 15_000, 20_000,
               30_000, 50_000, 75_000, 100_000)
@@ -142,15 +142,15 @@ def run_venue(mode: str, args: argparse.Namespace) -> dict:
     import uvloop
 
     with tempfile.TemporaryDirectory(prefix=f"venue-bench-{mode}-") as folder:
-        cluster = ProcessCluster(Path(folder), mode, args.nodes, args.seed)
+        cluster = ProcessCluster(Path(folder), mode, args.nodes)
         try:
-            leader = cluster.start()
+            leader = cluster.start_all()
             pid = cluster.processes[leader].pid
             print(f"# {mode}: {args.nodes} nodes up, leader node {leader} (pid {pid})",
                   flush=True)
             return uvloop.run(measure_venue(cluster, args, mode, leader))
         finally:
-            cluster.stop()
+            cluster.stop_all()
 
 
 def run_peer(args: argparse.Namespace, payload_bytes: int) -> dict:

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-import os
 import random
-import signal
 import subprocess
 import sys
 import time
@@ -23,14 +21,10 @@ from pathlib import Path
 
 import msgspec
 
-from venue.cluster.cli_cluster import wait_for_leader
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository root
+
+from tests.cluster.processes import LocalCluster
 from venue.cluster.client import VenueClient
-from venue.cluster.nodeconfig import (
-    DEMO_PRINCIPAL,
-    free_base_port,
-    load_config,
-    write_local_cluster,
-)
 from venue.codecs import (
     AddInstrument,
     CancelOrder,
@@ -45,54 +39,17 @@ INSTRUMENT_ID = 1
 QUOTE_ASSET, BASE_ASSET = 1, 2
 MID_PRICE = 6_500_000
 BALANCE = 10**15  # never exhausted by a bounded run
-START_TIMEOUT_S = 30
 DRAIN_TIMEOUT_S = 10.0
 PERCENTILES = (("p50", 0.50), ("p99", 0.99), ("p99.9", 0.999), ("p99.99", 0.9999))
 _encoder = msgspec.msgpack.Encoder(order="deterministic")
 
 
-class ProcessCluster:
-    """``nodes`` ``venue node`` processes on 127.0.0.1, stopped by PID."""
+class ProcessCluster(LocalCluster):
+    """``nodes`` ``venue node`` processes on 127.0.0.1, stopped by PID: the process-level
+    tests' ``LocalCluster``, with the benchmark's durability mode."""
 
-    def __init__(self, folder: Path, durability: str, nodes: int, seed: int) -> None:
-        self.folder = folder
-        base = free_base_port(nodes, random.Random(seed))
-        paths = write_local_cluster(folder, nodes, base, durability=durability)
-        self.configs = [load_config(path) for path in paths]
-        self.processes: dict[int, subprocess.Popen] = {}
-
-    @property
-    def addresses(self) -> list[str]:
-        return [f"{c.me.client[0]}:{c.me.client[1]}" for c in self.configs]
-
-    def start(self) -> int:
-        for config in self.configs:
-            with (self.folder / f"node-{config.node_id}.log").open("ab") as log:
-                self.processes[config.node_id] = subprocess.Popen(
-                    [sys.executable, "-m", "venue.cluster.cli", "node", "--config",
-                     str(config.path)], stdout=log, stderr=subprocess.STDOUT)
-        leader = wait_for_leader(self.folder, START_TIMEOUT_S)
-        if not leader:
-            self.stop()
-            raise RuntimeError(f"no leader within {START_TIMEOUT_S} s; logs in {self.folder}")
-        return leader
-
-    def stop(self) -> None:
-        for process in self.processes.values():
-            if process.poll() is None:
-                os.kill(process.pid, signal.SIGTERM)
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.kill(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
-
-    def client(self) -> VenueClient:
-        config = self.configs[0]
-        return VenueClient(self.addresses, cluster_id=config.cluster_id,
-                           principal=DEMO_PRINCIPAL,
-                           credential=config.credentials[DEMO_PRINCIPAL])
+    def __init__(self, folder: Path, durability: str, nodes: int) -> None:
+        super().__init__(folder, nodes, durability=durability)
 
 
 class OrderFlow:
