@@ -221,10 +221,11 @@ class ClientIngress:
                                            self.core.settings.node_id))
 
     def _replay_replies(self, connection: Connection, session_id: int, position: int) -> None:
-        """The session's replies from ``position`` on, from the event store. O(entries
-        since ``position``)."""
+        """The session's replies from ``position`` on, from the event store. No reply is
+        older than the session (its id is its SESSION_OPEN's index), so a client that saw
+        none yet does not make the node read the whole store. O(entries since then)."""
         schema = self.core.engine.schema
-        for record in self.core.store.events(max(position, 1)):
+        for record in self.core.store.events(max(position, session_id + 1)):
             for outcome in schema.decode_outcomes(record.event_bytes):
                 if outcome.session_id == session_id and outcome.client_seq:
                     connection.channel.write(Reply(record.index, outcome.client_seq,
