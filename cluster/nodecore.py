@@ -130,6 +130,11 @@ class NodeCore:
         return self.raw._raft.role == Role.LEADER
 
     @property
+    def snapshot_running(self) -> bool:
+        """A forked child is still writing a background snapshot."""
+        return self._snapshot_child.running
+
+    @property
     def leader_id(self) -> int:
         return self.raw._raft.lead
 
@@ -373,6 +378,12 @@ class NodeCore:
         applied = self.engine.applied_index
         if applied - self._last_snapshot_index >= self.settings.snapshot_interval_entries:
             self.take_snapshot()
+
+    def finish_snapshot(self) -> None:
+        """Wait for a background snapshot's child and record its snapshot (before the
+        store closes, so that a clean stop leaves no child writing behind it)."""
+        if self._snapshot_child.running:
+            self._finish_snapshot(self._snapshot_child.poll(block=True))
 
     def take_snapshot(self, background: bool | None = None) -> int:
         """Snapshot the engine at its applied index: the snapshot file, then Raft's

@@ -114,6 +114,7 @@ class NodeServer:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._disk.shutdown(wait=True)  # a write in flight finishes before the store closes
+        self.core.finish_snapshot()
         for server in (self._client_server, self._metrics_server):
             if server is not None:
                 server.close()

@@ -50,10 +50,11 @@ class SnapshotChild:
         self.pid, self.index, self.conf_state = pid, index, conf_state
         return True
 
-    def poll(self) -> tuple[int, ConfState] | None:
+    def poll(self, block: bool = False) -> tuple[int, ConfState] | None:
         """(index, membership) once the child has written the file; None while it runs
-        or if it failed (counted in ``failures``; the next interval tries again)."""
-        finished, status = os.waitpid(self.pid, os.WNOHANG)
+        or if it failed (counted in ``failures``; the next interval tries again).
+        ``block`` waits for the child to end."""
+        finished, status = os.waitpid(self.pid, 0 if block else os.WNOHANG)
         if finished == 0:
             return None
         self.pid = 0
