@@ -124,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .cli_cluster import add_cluster_commands
 
     add_cluster_commands(commands)
+    from venue.gateways.fix.cli import add_fix_commands
+
+    add_fix_commands(commands)
     return parser
 
 

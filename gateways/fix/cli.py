@@ -1,0 +1,37 @@
+"""``venue fix-acceptor``: the FIX session layer on its own (kept light: the gateway's
+modules load only when the command runs)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+
+def cmd_fix_acceptor(args: argparse.Namespace) -> int:
+    if not args.reflector:
+        print("venue fix-acceptor: only --reflector (the acceptance-test application) is "
+              "available; the order-entry gateway runs with the cluster", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(message)s")
+    from .reflector import serve_reflector
+
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(serve_reflector(args.host, args.port))
+    else:
+        uvloop.run(serve_reflector(args.host, args.port))
+    return 0
+
+
+def add_fix_commands(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("fix-acceptor", help="run the FIX session layer")
+    parser.add_argument("--reflector", action="store_true",
+                        help="the QuickFIX acceptance-test application (echo D and d)")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log session events")
+    parser.set_defaults(handler=cmd_fix_acceptor)
