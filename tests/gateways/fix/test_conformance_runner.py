@@ -7,6 +7,7 @@ are written by hand, right or wrong, and check the verdicts and the line numbers
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import socket
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from venue.gateways.fix.conformance import main, run_script, run_suite
+from venue.gateways.fix.conformance import ScriptResult, main, run_script, run_suite
 from venue.gateways.fix.conformance_compare import (
     compare_lenient,
     compare_strict,
@@ -171,13 +172,10 @@ def received_reject(order: str = "49=ISLD|52={}|56=TW44", text: str = "Tag appea
                 f"{extra}")
 
 
-def test_correct_message_passes_both_comparisons() -> None:
-    received = received_reject()
-    assert compare_lenient(EXPECTED, received) is None
-    assert compare_strict(EXPECTED, received, PATTERNS) is None
-
-
 def test_field_order_matters_only_strictly() -> None:
+    in_order = received_reject()
+    assert compare_lenient(EXPECTED, in_order) is None
+    assert compare_strict(EXPECTED, in_order, PATTERNS) is None
     received = received_reject(order="56=TW44|52={}|49=ISLD")
     assert compare_lenient(EXPECTED, received) is None
     assert "expected tag 49" in compare_strict(EXPECTED, received, PATTERNS)
@@ -276,7 +274,7 @@ class FakeAcceptor:
     def _serve(self, connection: socket.socket, index: int) -> None:
         connection.settimeout(5)
         buffer = b""
-        with connection:
+        with connection, contextlib.suppress(OSError):  # a reset ends the connection too
             while not self._stopping.is_set():
                 chunk = connection.recv(65536)
                 if chunk == b"":
@@ -321,7 +319,8 @@ def acceptor(logon: Callable[[], list[bytes]] = lambda: [logon_reply()],
     return respond
 
 
-def run_fake(tmp_path: Path, respond: Respond, script: str = SCRIPT):
+def run_fake(tmp_path: Path, respond: Respond,
+             script: str = SCRIPT) -> tuple[ScriptResult, list[bytes]]:
     path = tmp_path / "case.def"
     path.write_bytes(soh(script))
     with FakeAcceptor(respond) as fake:
