@@ -19,10 +19,9 @@ from pathlib import Path
 
 from venue.gateways.fix.dictionary_load import Tables, load_tables
 from venue.gateways.fix.validate import (
-    BUILT_IN_HEADER,
-    BUILT_IN_TRAILER,
     Entry,
     SessionReject,
+    field_rules,
     first_problem,
     read_group,
     split_message,
@@ -48,6 +47,7 @@ class DataDictionary:
 
     def __init__(self, tables: Tables) -> None:
         self._tables = tables
+        self._rules = field_rules(tables)
         self.begin_string: str = tables.begin_string
 
     @classmethod
@@ -80,11 +80,11 @@ class DataDictionary:
 
     def is_header_field(self, tag: int) -> bool:
         """A header field, by the dictionary or by QuickFIX's built-in list."""
-        return tag in BUILT_IN_HEADER or tag in self._tables.header
+        return tag in self._tables.header
 
     def is_trailer_field(self, tag: int) -> bool:
         """A trailer field (SignatureLength, Signature, CheckSum)."""
-        return tag in BUILT_IN_TRAILER or tag in self._tables.trailer
+        return tag in self._tables.trailer
 
     def is_msg_type(self, msg_type: str) -> bool:
         """Whether the dictionary defines ``msg_type``."""
@@ -109,7 +109,7 @@ class DataDictionary:
         SenderCompID/TargetCompID is reported here (reason 1) as QuickFIX's Session does; for
         application messages QuickFIX answers that with BusinessMessageReject(j) 380=5.
         """
-        return first_problem(self._tables, split_message(self._tables, fields))
+        return first_problem(self._tables, self._rules, split_message(self._tables, fields))
 
     def groups(self, msg_type: str,
                fields: Sequence[tuple[int, bytes]]) -> dict[int, list[GroupView]]:

@@ -28,6 +28,13 @@ from pathlib import Path
 MULTIPLE_VALUE_TYPES = frozenset({"MULTIPLEVALUESTRING", "MULTIPLESTRINGVALUE",
                                   "MULTIPLECHARVALUE"})
 
+#: Tags QuickFIX treats as header / trailer fields whatever the dictionary says
+#: (Message::isHeaderField / isTrailerField); ``Tables.header``/``trailer`` include them.
+BUILT_IN_HEADER = frozenset({8, 9, 35, 49, 56, 115, 128, 90, 34, 50, 142, 57, 143, 116, 144,
+                             129, 145, 43, 97, 52, 122, 212, 213, 347, 369, 370, 1128, 1129,
+                             627})
+BUILT_IN_TRAILER = frozenset({93, 89, 10})
+
 #: Message type key under which the header's and trailer's groups (NoHops) are kept.
 HEADER_KEY = "_header_"
 TRAILER_KEY = "_trailer_"
@@ -184,6 +191,7 @@ def load_tables(path: str | Path) -> Tables:
     for node in root.findall("./messages/message"):
         spec = reader.read_message(node)
         messages[spec.msg_type] = spec
-    return Tables(begin_string, names, types, values, frozenset(header), frozenset(trailer),
+    return Tables(begin_string, names, types, values, BUILT_IN_HEADER | header,
+                  BUILT_IN_TRAILER | trailer,
                   messages, {HEADER_KEY: header_groups.groups,
                              TRAILER_KEY: trailer_groups.groups})

@@ -53,13 +53,6 @@ REJECT_TEXTS = {
     17: "Non Data value includes field delimiter",
 }
 
-#: Tags QuickFIX treats as header / trailer fields whatever the dictionary says.
-BUILT_IN_HEADER = frozenset({8, 9, 35, 49, 56, 115, 128, 90, 34, 50, 142, 57, 143, 116, 144,
-                             129, 145, 43, 97, 52, 122, 212, 213, 347, 369, 370, 1128, 1129,
-                             627})
-BUILT_IN_TRAILER = frozenset({93, 89, 10})
-
-
 @dataclass(frozen=True)
 class SessionReject:
     """What a session-level Reject(35=3) carries: 373, 371 (None when absent) and 58."""
@@ -129,17 +122,18 @@ def split_message(tables: Tables, fields: Sequence[tuple[int, bytes]]) -> SplitM
     body_groups = spec.groups if spec is not None else {}
     header_groups = tables.non_body_groups[HEADER_KEY]
     trailer_groups = tables.non_body_groups[TRAILER_KEY]
+    header_tags, trailer_tags = tables.header, tables.trailer
     section = 0  # 0 header, 1 body, 2 trailer
     position = 0
     while position < len(fields):
         tag, value = fields[position]
         position += 1
-        if tag in BUILT_IN_HEADER or tag in tables.header:
+        if tag in header_tags:
             if section != 0 and not message.out_of_order_tag:
                 message.out_of_order_tag = tag
             message.header.append((tag, value))
             groups, into = header_groups, {}
-        elif tag in BUILT_IN_TRAILER or tag in tables.trailer:
+        elif tag in trailer_tags:
             section = 2
             message.trailer.append((tag, value))
             groups, into = trailer_groups, {}
@@ -217,8 +211,12 @@ FORMAT_CHECKS: dict[str, Callable[[bytes], bool]] = {
 
 # --- the checks ---------------------------------------------------------------------------
 
-def _header_key(item: tuple[int, bytes]) -> tuple[int, int]:
-    return ({8: 0, 9: 1, 35: 2}.get(item[0], 3), item[0])
+_HEADER_FIRST = {8: -3, 9: -2, 35: -1}
+
+
+def _header_key(item: tuple[int, bytes]) -> int:
+    """8, 9, 35 first, then by tag (header tags are all positive)."""
+    return _HEADER_FIRST.get(item[0], item[0])
 
 
 def _trailer_key(item: tuple[int, bytes]) -> tuple[bool, int]:
@@ -247,45 +245,61 @@ def _missing_required(required: list[int], tags: set[int], groups: dict[int, lis
     return None
 
 
-def _field_problem(tables: Tables, tag: int, value: bytes) -> int | None:
+#: Per tag: (format check or None, allowed enum values or None, values split on spaces).
+FieldRules = dict[int, tuple[Callable[[bytes], bool] | None, frozenset[bytes] | None, bool]]
+
+
+def field_rules(tables: Tables) -> FieldRules:
+    """Each known tag's checks, looked up once per field while validating. O(fields)."""
+    return {tag: (FORMAT_CHECKS.get(kind), tables.values.get(tag), kind in MULTIPLE_VALUE_TYPES)
+            for tag, kind in tables.types.items()}
+
+
+def _field_problem(rules: FieldRules, tag: int, value: bytes) -> int | None:
     """Reason 4, 6, 5 or 0 for one field, in QuickFIX's order, or None."""
     if not value:
         return 4
-    kind = tables.types.get(tag)
-    check = FORMAT_CHECKS.get(kind) if kind is not None else None
+    rule = rules.get(tag)
+    if rule is None:
+        return 0  # an unknown tag has no format or values to fail first
+    check, allowed, multiple = rule
     if check is not None and not check(value):
         return 6
-    allowed = tables.values.get(tag)
     if allowed is not None:
-        pieces = value.split(b" ") if kind in MULTIPLE_VALUE_TYPES else (value,)
-        if any(piece not in allowed for piece in pieces):
+        if multiple:
+            if any(piece not in allowed for piece in value.split(b" ")):
+                return 5
+        elif value not in allowed:
             return 5
-    if tag not in tables.types:
-        return 0
     return None
 
 
-def _section_problem(tables: Tables, fields: list[tuple[int, bytes]], body: bool,
-                     message: SplitMessage) -> SessionReject | None:
+def _count_matches(value: bytes, entries: Sequence[Entry]) -> bool:
+    return _is_int(value) and int(value) == len(entries)
+
+
+def _section_problem(tables: Tables, rules: FieldRules, fields: list[tuple[int, bytes]],
+                     body: bool, message: SplitMessage) -> SessionReject | None:
     spec = tables.messages[message.msg_type]
     previous = None
     for index, (tag, value) in enumerate(fields):
         if index and tag == previous:
             return reject(13, tag)
-        reason = _field_problem(tables, tag, value)
+        reason = _field_problem(rules, tag, value)
         if reason is not None:
             return reject(reason, tag)
         if body:  # split_message put header and trailer fields elsewhere
             if tag not in spec.fields:
                 return reject(2, tag)
-            if tag in spec.groups and int(value) != len(message.groups.get(tag, ())):
+            if tag in spec.groups and not _count_matches(value, message.groups.get(tag, ())):
                 return reject(16, tag)
         previous = tag
     return None
 
 
-def first_problem(tables: Tables, message: SplitMessage) -> SessionReject | None:
-    """The first reject QuickFIX would send for ``message``, or None."""
+def first_problem(tables: Tables, rules: FieldRules,
+                  message: SplitMessage) -> SessionReject | None:
+    """The first reject QuickFIX would send for ``message`` (``rules``: ``field_rules``)."""
     header_tags = {tag for tag, _ in message.header}
     for tag in (49, 56):
         if tag not in header_tags:
@@ -302,7 +316,7 @@ def first_problem(tables: Tables, message: SplitMessage) -> SessionReject | None
     for fields, key, body in ((message.header, _header_key, False),
                               (message.trailer, _trailer_key, False),
                               (message.body, _body_key, True)):
-        problem = _section_problem(tables, sorted(fields, key=key), body, message)
+        problem = _section_problem(tables, rules, sorted(fields, key=key), body, message)
         if problem is not None:
             return problem
     return None

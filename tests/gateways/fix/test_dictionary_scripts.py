@@ -1,4 +1,5 @@
-"""The QuickFIX acceptance scripts as the validator's spec.
+"""The QuickFIX acceptance scripts (fix44/ against FIX.4.4, fix42/ against FIX.4.2) as the
+validator's spec.
 
 Every I-line a script sends (framed by the harness: BodyLength and CheckSum added) is
 validated. When the acceptor's next reply is a Reject(35=3) that the data dictionary causes,
