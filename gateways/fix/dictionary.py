@@ -134,8 +134,8 @@ class DataDictionary:
 
 
 def _view(entry: Entry) -> GroupView:
-    view: GroupView = dict(entry["fields"])
-    for tag, entries in entry["groups"].items():
+    view: GroupView = dict(entry.fields)
+    for tag, entries in entry.groups.items():
         view[tag] = [_view(nested) for nested in entries]
     return view
 

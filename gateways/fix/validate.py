@@ -53,6 +53,7 @@ REJECT_TEXTS = {
     17: "Non Data value includes field delimiter",
 }
 
+
 @dataclass(frozen=True)
 class SessionReject:
     """What a session-level Reject(35=3) carries: 373, 371 (None when absent) and 58."""
@@ -71,7 +72,13 @@ def reject(reason: int, ref_tag: int | None) -> SessionReject:
     return SessionReject(reason, ref_tag, REJECT_TEXTS[reason])
 
 
-Entry = dict  # one group entry: {"fields": [(tag, value)], "tags": set, "groups": {...}}
+@dataclass(slots=True)
+class Entry:
+    """One repeating-group entry: its fields in wire order, their tags, nested groups."""
+
+    fields: list[tuple[int, bytes]] = field(default_factory=list)
+    tags: set[int] = field(default_factory=set)
+    groups: dict[int, list[Entry]] = field(default_factory=dict)
 
 
 @dataclass
@@ -86,10 +93,6 @@ class SplitMessage:
     out_of_order_tag: int = 0
 
 
-def _new_entry() -> Entry:
-    return {"fields": [], "tags": set(), "groups": {}}
-
-
 def read_group(fields: Sequence[tuple[int, bytes]], position: int, spec: GroupSpec,
                into: dict[int, list[Entry]]) -> int:
     """Reads the entries of ``spec`` starting at ``position``; returns the next position."""
@@ -98,17 +101,17 @@ def read_group(fields: Sequence[tuple[int, bytes]], position: int, spec: GroupSp
     while position < len(fields):
         tag, value = fields[position]
         if tag == spec.delimiter or (tag in spec.fields
-                                     and (entry is None or tag in entry["tags"])):
-            entry = _new_entry()
+                                     and (entry is None or tag in entry.tags)):
+            entry = Entry()
             entries.append(entry)
         elif tag not in spec.fields:
             return position
         position += 1
-        entry["fields"].append((tag, value))
-        entry["tags"].add(tag)
+        entry.fields.append((tag, value))
+        entry.tags.add(tag)
         nested = spec.groups.get(tag)
         if nested is not None:
-            position = read_group(fields, position, nested, entry["groups"])
+            position = read_group(fields, position, nested, entry.groups)
     return position
 
 
@@ -238,8 +241,7 @@ def _missing_required(required: list[int], tags: set[int], groups: dict[int, lis
         if spec is None:
             continue
         for entry in groups[count_tag]:
-            missing = _missing_required(spec.required, entry["tags"], entry["groups"],
-                                        spec.groups)
+            missing = _missing_required(spec.required, entry.tags, entry.groups, spec.groups)
             if missing is not None:
                 return missing
     return None
