@@ -11,6 +11,7 @@ from setuptools.command.build_ext import build_ext
 
 EXTENSIONS = [
     Extension("venue.codecs._framing", ["codecs/_framing.pyx"]),
+    Extension("venue.codecs._tagvalue", ["codecs/_tagvalue.pyx"]),
     Extension("venue.engine.book._book", ["engine/book/_book.pyx"]),
 ]
 

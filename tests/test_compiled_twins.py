@@ -14,6 +14,7 @@ from venue import PURE_PYTHON_REQUESTED
 
 TWINS = [  # (module choosing the twin, name of its compiled class)
     ("venue.codecs.framing", "CyFrameDecoder"),
+    ("venue.codecs.tagvalue", "CyFixParser"),
     ("venue.engine.book", "CyOrderBook"),
 ]
 
