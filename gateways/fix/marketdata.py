@@ -130,9 +130,9 @@ class MarketDataHub:
         trades: dict[int, list[Trade]] = {}
         for event in events:
             if isinstance(event, BookLevelChanged):
-                book = self._book(event.instrument_id)
-                side = book.side(event.side)
-                before.setdefault((event.instrument_id, event.side), side.top(self.depth_max))
+                side = self._book(event.instrument_id).side(event.side)
+                if (event.instrument_id, event.side) not in before:  # the view before
+                    before[(event.instrument_id, event.side)] = side.top(self.depth_max)
                 side.set(event.price, event.quantity, event.order_count)
             elif isinstance(event, OrderFilled):
                 trade = Trade(event.trade_id, event.price, event.quantity)

@@ -191,6 +191,14 @@ def test_updates_of_one_entry_come_as_one_x_per_subscriber_of_that_symbol(hub):
     assert hub.on_events(4, [level(SELL, 65250, 3000)]) == [], "an unchanged level is quiet"
 
 
+def test_one_x_carries_every_symbol_of_a_subscription_that_the_entry_changed(hub):
+    answers(hub.request("s1", md_request(b"R1", symbols=(b"BTC-USD", b"ETH-USD"))))
+    out = hub.on_events(3, [level(BUY, 65050, 100), BookLevelChanged(2, SELL, 300000, 5, 1)])
+    [(_, _, body)] = out
+    assert [(e[55], e[269], e[270]) for e in entries(wire(b"X", body), b"X")] == [
+        (b"BTC-USD", b"0", b"650.50"), (b"ETH-USD", b"1", b"3000.00")]
+
+
 def test_a_depth_limited_view_loses_its_last_level_to_a_better_one_and_refills(hub):
     answers(hub.request("s1", md_request(b"R1", depth=b"2", types=(b"0",))))
     [(_, _, body)] = hub.on_events(3, [level(BUY, 65050, 100)])
@@ -274,6 +282,12 @@ def test_subscription_limits_per_hub_and_per_session_are_rejected_with_text():
     assert [t for t, _ in hub.request("s3", md_request(b"A", kind=b"0"))] == [b"W"], (
         "a snapshot takes no subscription slot")
     hub._check()
+
+
+def test_more_symbols_than_a_request_may_name_are_rejected(hub):
+    symbols = tuple(b"S%d" % i for i in range(101))
+    [(_, reject)] = answers(hub.request("s1", md_request(b"R1", symbols=symbols)))
+    assert reject.get(281) is None and b"at most 100 symbols" in reject.get(58)
 
 
 def security_request(request_type: bytes, symbol: bytes | None = None):
