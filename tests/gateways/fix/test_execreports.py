@@ -25,7 +25,7 @@ from venue.gateways.fix.dictionary import DataDictionary
 from venue.gateways.fix.execreports import OrderTable, Report, reports, status_report
 from venue.gateways.fix.fixtime import format_utc
 from venue.gateways.fix.instruments import Instruments
-from venue.gateways.fix.orders import new_order
+from venue.gateways.fix.orders import new_order, replace_request
 
 from ...modules.harness import EngineDriver
 from ...modules.trading import btc_usd, make_modules
@@ -314,7 +314,12 @@ class Venue:
     def apply(self, command) -> tuple[list[dict[int, bytes]], list[dict[int, bytes]]]:
         for table in (self.taker, self.drop_copy):
             table.note_request(command)
-        events = self.driver.submit(command)
+        return self.report(self.driver.submit(command))
+
+    def fire_timers(self, deadline_ns: int) -> list[dict[int, bytes]]:
+        return self.report(self.driver.fire_timers(deadline_ns))[0]
+
+    def report(self, events: list) -> tuple[list[dict[int, bytes]], list[dict[int, bytes]]]:
         for event in events:
             self.instruments.on_event(event)
         now = format_utc(self.driver.now_ns)
@@ -323,6 +328,7 @@ class Venue:
             out.append([sent(report) for report in reports(
                 self.driver.index, events, table, self.instruments, now)])
             table._check()
+        self.taker_reports = out[0]
         return out[0], out[1]
 
     def order(self, account: int, *args: bytes):
@@ -350,3 +356,37 @@ def test_engine_events_become_reports_for_the_accounts_served() -> None:
     duplicate = venue.order(TAKER, b"B1", b"1", b"100.00", b"1")
     [report], _ = venue.apply(duplicate)
     assert (report[150], report[103]) == (b"8", b"6")
+
+
+def test_engine_stop_trigger_replace_and_expiry() -> None:
+    venue = Venue()
+    symbol, now = (55, b"BTC-USD-1"), (60, NOW)
+    venue.apply(venue.order(MAKER, b"S1", b"2", b"100.00", b"1"))
+    venue.apply(venue.order(MAKER, b"S2", b"2", b"100.50", b"1"))
+    stop = parsed(b"D", (11, b"P1"), (38, b"1"), (40, b"3"), (54, b"1"), symbol, (59, b"1"),
+                  now, (99, b"100.00"))
+    [accepted], _ = venue.apply(new_order(stop, TAKER, venue.instruments))
+    assert (accepted[40], accepted[99], accepted[150]) == (b"3", b"100.00", b"0")
+    venue.apply(venue.order(9, b"O1", b"1", b"100.00", b"1", b"3"))  # trades S1: triggers
+    assert [(r[150], r[39]) for r in venue.taker_reports] == [(b"D", b"0"), (b"F", b"2")]
+    triggered, filled = venue.taker_reports
+    assert (triggered[58], filled[31], filled[6]) == (
+        b"Stop triggered at 100.00", b"100.50", b"100.500000")
+
+    venue.apply(venue.order(TAKER, b"B1", b"1", b"99.00", b"2"))
+    for cl_ord_id, orig, price, quantity, text in (
+            (b"B2", b"B1", b"99.00", b"1", b"Replaced, time priority kept"),
+            (b"B3", b"B2", b"99.05", b"1", b"Replaced, time priority lost")):
+        message = parsed(b"G", (11, cl_ord_id), (38, quantity), (40, b"2"), (41, orig),
+                         (44, price), (54, b"1"), symbol, now)
+        [replaced], _ = venue.apply(replace_request(message, TAKER, venue.instruments))
+        assert (replaced[150], replaced[11], replaced[41], replaced[58]) == (
+            b"5", cl_ord_id, orig, text)
+
+    expire_ns = venue.driver.now_ns + 10 * 10**9
+    gtd = parsed(b"D", (11, b"G1"), (38, b"1"), (40, b"2"), (44, b"98.00"), (54, b"1"),
+                 symbol, (59, b"6"), now, (126, format_utc(expire_ns)))
+    venue.apply(new_order(gtd, TAKER, venue.instruments))
+    [expired] = venue.fire_timers(expire_ns)
+    assert (expired[150], expired[39], expired[11], expired[126]) == (
+        b"C", b"C", b"G1", format_utc(expire_ns))

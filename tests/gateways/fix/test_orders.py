@@ -8,8 +8,10 @@ import pytest
 from venue.codecs import InstrumentAdded, InstrumentStatus, InstrumentStatusChanged
 from venue.codecs.commands import CancelOrder, MassCancel, ReplaceOrder, SubmitOrder
 from venue.codecs.enums import OrderType, Side, TimeInForce
+from venue.codecs.events import OrderAccepted
 from venue.codecs.tagvalue import FixParser, encode
 from venue.gateways.fix.dictionary import DataDictionary
+from venue.gateways.fix.execreports import OrderTable
 from venue.gateways.fix.instruments import Instruments
 from venue.gateways.fix.orders import (
     RequestError,
@@ -18,6 +20,10 @@ from venue.gateways.fix.orders import (
     new_order,
     replace_request,
 )
+from venue.gateways.fix.orders_rejects import request_reject, session_exception
+from venue.gateways.fix.session import FieldReject
+
+from .test_execreports import NOW, sent
 
 ACCOUNT = 7
 FIX44 = DataDictionary.for_version("FIX.4.4")
@@ -257,3 +263,47 @@ def test_mass_cancel_rejects() -> None:
     # FIX 4.4 defines no Account on a q; should a session's dictionary allow one anyway:
     error = refused(mass_cancel_request, mass((1, b"8"), validate=False))
     assert (error.answer, error.mass_cancel_reject_reason) == ("mass_cancel_reject", 99)
+
+
+# -- answering a refused request ---------------------------------------------------------
+
+
+def answer(function, msg, table: OrderTable | None = None) -> dict[int, bytes]:
+    report = request_reject(refused(function, msg), msg, ACCOUNT, NOW, b"R-1", table)
+    assert report is not None and report.account == ACCOUNT
+    return {35: report.msg_type, **sent(report)}
+
+
+def test_a_refused_order_is_answered_by_a_rejected_execution_report() -> None:
+    report = answer(new_order, order((44, b"65100.505")))
+    assert (report[35], report[150], report[39], report[103]) == (b"8", b"8", b"8", b"99")
+    assert (report[11], report[17], report[37], report[44], report[54], report[38]) == (
+        b"C1", b"R-1", b"NONE", b"65100.505", b"1", b"1.5")
+    assert report[58] == b"Price 65100.505 has more than 2 decimals"
+    assert answer(new_order, order((55, b"DOGE-USD")))[103] == b"1"
+
+
+def test_a_refused_cancel_is_answered_by_an_order_cancel_reject() -> None:
+    report = answer(cancel_request, cancel((1, b"70")))
+    assert (report[35], report[434], report[102], report[39], report[41], report[37]) == (
+        b"9", b"1", b"99", b"8", b"C1", b"NONE")
+    table = OrderTable({ACCOUNT})
+    table.add(OrderAccepted(4, ACCOUNT, 1, "C1", Side.BUY, OrderType.LIMIT, TimeInForce.GTC,
+                            6510050, 15000))
+    known = answer(replace_request, replace((44, b"1.001")), table)
+    assert (known[434], known[39], known[37], known[11]) == (b"2", b"0", b"4", b"C2")
+
+
+def test_a_refused_mass_cancel_is_answered_by_a_rejected_report() -> None:
+    report = answer(mass_cancel_request, mass((530, b"3")))
+    assert (report[35], report[530], report[531], report[532], report[11]) == (
+        b"r", b"3", b"0", b"0", b"M1")
+
+
+def test_session_rejects_are_left_to_the_session_layer() -> None:
+    msg = order((44, b"1e5"), validate=False)
+    error = refused(new_order, msg)
+    assert request_reject(error, msg, ACCOUNT, NOW, b"R-1") is None
+    exception = session_exception(error)
+    assert isinstance(exception, FieldReject) and (exception.reason, exception.tag) == (6, 44)
+    assert session_exception(refused(new_order, order((1, b"8")))) is None
