@@ -196,7 +196,20 @@ def _is_decimal(text: bytes) -> bool:
 
 
 def new_order(message, account: int, instruments: Instruments) -> SubmitOrder:
-    """A NewOrderSingle(D) as ``SubmitOrder`` for ``account``; raises ``RequestError``."""
+    """A NewOrderSingle(D) as ``SubmitOrder`` for ``account``; raises ``RequestError``.
+    O(fields).
+
+    >>> from venue.codecs import InstrumentAdded
+    >>> from venue.codecs.tagvalue import FixParser, encode
+    >>> instruments = Instruments()
+    >>> instruments.on_event(InstrumentAdded(1, "BTC-USD", 2, 1, 2, 4, 1, 1, 1, 0, 0, 0))
+    >>> parser = FixParser()
+    >>> parser.feed(encode(b"FIX.4.4", [(35, b"D"), (11, b"C1"), (38, b"1.5"), (40, b"2"),
+    ...                                 (44, b"65100.50"), (54, b"1"), (55, b"BTC-USD")]))
+    >>> command = new_order(parser.next(), 7, instruments)
+    >>> command.account, command.price, command.quantity, command.time_in_force.name
+    (7, 6510050, 15000, 'DAY')
+    """
     request = _Request(message, "D")
     request.check_account(account)
     client_order_id = request.text_id(11, "ClOrdID")
