@@ -97,7 +97,7 @@ def start_nodes(folder: Path) -> dict[int, subprocess.Popen]:
     return {load_config(path).node_id: start_node(folder, path) for path in _configs(folder)}
 
 
-def stop_pids(pids: dict[int, int], timeout_s: float = DOWN_TIMEOUT_S) -> None:
+def stop_pids(pids: dict[int, int] | dict[str, int], timeout_s: float = DOWN_TIMEOUT_S) -> None:
     for pid in pids.values():
         try:
             os.kill(pid, signal.SIGTERM)
@@ -144,7 +144,13 @@ def cmd_up(args: argparse.Namespace) -> int:
         if member.metrics:
             print(f"  metrics: http://{member.metrics[0]}:{member.metrics[1]}/metrics "
                   f"(node {node_id})")
-    print(f"  status: venue status --dir {folder}    logs: {folder}/node-N.log")
+    gateway = _start_fix_gateway(folder, config, addresses.split(","), args.base_port)
+    if gateway is None:
+        stop_pids({node_id: p.pid for node_id, p in processes.items()})
+        return 1
+    processes["fix-gateway"] = gateway
+    print(f"  status: venue status --dir {folder}    logs: {folder}/node-N.log, "
+          f"{folder}/fix-gateway.log")
     if args.detach:
         print(f"  stop: venue down --dir {folder}", flush=True)
         return 0
@@ -161,6 +167,37 @@ def cmd_up(args: argparse.Namespace) -> int:
         return 0
 
 
+def _start_fix_gateway(folder: Path, config, addresses: list[str],
+                       base_port: int) -> subprocess.Popen | None:
+    """The FIX gateway with the demo sessions; on a fresh cluster, demo instruments and
+    balances first. None (and a message) if it does not come up."""
+    from venue.gateways.fix import local
+
+    local.write_local_gateway(folder, addresses, config.cluster_id, DEMO_PRINCIPAL,
+                              config.credentials[DEMO_PRINCIPAL], base_port + 300)
+    if local.seed_demo(folder, addresses, config.cluster_id, OPERATOR_PRINCIPAL,
+                       config.credentials[OPERATOR_PRINCIPAL]):
+        print("  demo: BTC-USD and ETH-USD listed; accounts 101 and 102 funded")
+    gateway_config = local.load(folder)
+    process = local.start_gateway(folder)
+    _record_pid(folder, "fix-gateway", process.pid)
+    if not local.wait_listening(gateway_config.host, gateway_config.port, process):
+        print(f"venue up: the FIX gateway did not start; see {folder}/fix-gateway.log",
+              file=sys.stderr)
+        stop_pids({"fix-gateway": process.pid})
+        return None
+    for line in local.describe(gateway_config):
+        print(line)
+    return process
+
+
+def _record_pid(folder: Path, name: str, pid: int) -> None:
+    pids_path = folder / "pids.json"
+    pids = json.loads(pids_path.read_text()) if pids_path.exists() else {}
+    pids[name] = pid
+    pids_path.write_text(json.dumps(pids) + "\n")
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -168,14 +205,14 @@ def _interrupt(signum: int, frame: object) -> None:
 def cmd_down(args: argparse.Namespace) -> int:
     folder = Path(args.dir)
     try:
-        pids = {int(k): int(v) for k, v in json.loads((folder / "pids.json").read_text())
+        pids = {k: int(v) for k, v in json.loads((folder / "pids.json").read_text())
                 .items()}
     except (OSError, ValueError) as exc:
         print(f"venue down: no pids.json in {folder}: {exc}", file=sys.stderr)
         return 2
     stop_pids(pids)
     (folder / "pids.json").unlink(missing_ok=True)
-    print(f"venue down: stopped {len(pids)} nodes")
+    print(f"venue down: stopped {len(pids)} processes")
     return 0
 
 

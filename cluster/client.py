@@ -67,6 +67,11 @@ class VenueClient:
         self.reconnects = 0
         self.last_error = ""
 
+    @property
+    def address(self) -> str:
+        """The node this client talks to now (the leader, once redirects are followed)."""
+        return self.addresses[self._next_address % len(self.addresses)]
+
     async def start(self, timeout_s: float = 10.0) -> int:
         """Connect and open the session; return its id."""
         self._task = asyncio.get_running_loop().create_task(self._run())

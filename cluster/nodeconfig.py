@@ -167,8 +167,9 @@ def free_base_port(nodes: int, rng: random.Random | None = None) -> int:
     for _ in range(50):
         base = rng.randrange(10_000, 32_000 - 300, 10)
         try:
-            for port in (base + offset + node for offset in (0, 100, 200)
-                         for node in range(1, nodes + 2)):
+            ports = [base + offset + node for offset in (0, 100, 200)
+                     for node in range(1, nodes + 2)]
+            for port in (*ports, base + 300):  # base + 300: venue up's FIX gateway
                 with socket.socket() as probe:
                     probe.bind(("127.0.0.1", port))
         except OSError:

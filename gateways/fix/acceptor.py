@@ -25,10 +25,9 @@ class _FixProtocol(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = transport  # type: ignore[assignment]  # uvloop's is no subclass
         if not self.acceptor.core.connect(self.conn_id, time.time_ns()):
-            transport.abort()
+            transport.abort()  # type: ignore[attr-defined]
             return
         self.acceptor._protocols[self.conn_id] = self
 

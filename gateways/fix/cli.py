@@ -35,3 +35,42 @@ def add_fix_commands(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("-v", "--verbose", action="store_true", help="log session events")
     parser.set_defaults(handler=cmd_fix_acceptor)
+    add_gateway_command(commands)
+
+
+def cmd_fix_gateway(args: argparse.Namespace) -> int:
+    from .gateway import run_gateway
+    from .gateway_config import GatewayConfigError, load_gateway_config
+
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        config = load_gateway_config(args.config)
+    except GatewayConfigError as exc:
+        print(f"venue fix-gateway: {exc}", file=sys.stderr)
+        return 2
+
+    async def main() -> None:
+        import signal
+
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await run_gateway(config, stop)
+
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main())
+    else:
+        uvloop.run(main())
+    return 0
+
+
+def add_gateway_command(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("fix-gateway",
+                                 help="run the FIX 4.4 gateway in front of a cluster")
+    parser.add_argument("--config", required=True, help="the gateway's JSON config file")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log session events")
+    parser.set_defaults(handler=cmd_fix_gateway)

@@ -17,6 +17,7 @@ import lmdb
 
 _SEQS = struct.Struct(">QQ")
 _SEQ = struct.Struct(">Q")
+_POSITION_KEY = b"\x00stream-position"
 
 
 class MemorySessionStore:
@@ -60,6 +61,31 @@ class LmdbSessionStores:
         self._seqs = self.env.open_db(b"seqs")
         self._sent = self.env.open_db(b"sent")
         self._stores: dict[bytes, LmdbSessionStore] = {}
+        with self.env.begin(db=self._seqs) as txn:
+            raw = txn.get(_POSITION_KEY)
+        #: the last event-stream position whose output the gateway has handed to its
+        #: sessions (committed with their sequence numbers: exactly once across restarts)
+        self.position = 0 if raw is None else _SEQ.unpack(raw)[0]
+        self._position_dirty = False
+
+    def set_position(self, position: int) -> None:
+        self.position = position
+        self._position_dirty = True
+
+    def commit(self) -> None:
+        """One write transaction for every session's pending changes and the position."""
+        dirty = [store for store in self._stores.values() if store._dirty]
+        if not dirty and not self._position_dirty:
+            return
+        with self.env.begin(write=True) as txn:
+            for store in dirty:
+                store._write(txn)
+            if self._position_dirty:
+                txn.put(_POSITION_KEY, _SEQ.pack(self.position), db=self._seqs)
+        for store in dirty:
+            store._pending.clear()
+            store._dirty = False
+        self._position_dirty = False
 
     def store(self, session_key: bytes) -> LmdbSessionStore:
         if session_key not in self._stores:
@@ -67,8 +93,7 @@ class LmdbSessionStores:
         return self._stores[session_key]
 
     def close(self) -> None:
-        for store in self._stores.values():
-            store.commit()
+        self.commit()
         self.env.close()
 
 
@@ -118,20 +143,17 @@ class LmdbSessionStore:
         self._dirty = True
 
     def commit(self) -> None:
-        if not self._dirty:
-            return
+        self._stores.commit()
+
+    def _write(self, txn: lmdb.Transaction) -> None:
         stores = self._stores
-        with stores.env.begin(write=True) as txn:
-            if self._reset:
-                cursor = txn.cursor(db=stores._sent)
-                if cursor.set_range(self._prefix):
-                    while cursor.key().startswith(self._prefix):
-                        if not cursor.delete():
-                            break
-                self._reset = False
-            for seq, raw in self._pending.items():
-                txn.put(self._prefix + _SEQ.pack(seq), raw, db=stores._sent)
-            txn.put(self._key, _SEQS.pack(self.next_sender, self.next_target),
-                    db=stores._seqs)
-        self._pending.clear()
-        self._dirty = False
+        if self._reset:
+            cursor = txn.cursor(db=stores._sent)
+            if cursor.set_range(self._prefix):
+                while cursor.key().startswith(self._prefix):
+                    if not cursor.delete():
+                        break
+            self._reset = False
+        for seq, raw in self._pending.items():
+            txn.put(self._prefix + _SEQ.pack(seq), raw, db=stores._sent)
+        txn.put(self._key, _SEQS.pack(self.next_sender, self.next_target), db=stores._seqs)

@@ -1,0 +1,186 @@
+"""The FIX gateway process: FIX sessions in front of a running cluster.
+
+Commands go in through one ``VenueClient`` session (exactly once across failovers). Every
+report goes out from the cluster's event stream, never from a command's reply: a fill
+of a resting order is caused by someone else's command, and the stream is the one ordered
+record of both. The gateway folds the stream into its own read model (instruments, the
+orders of its accounts, L2 books) and turns each entry into execution reports, cancel
+rejects and market data for the sessions concerned.
+
+Exactly once, across gateway restarts: the last stream position whose output was handed to
+the sessions is committed in the same LMDB transaction as the sessions' sequence numbers and
+stored messages (``LmdbSessionStores``), before any of it is written to a socket. On start
+the gateway replays the stream from position 1 to rebuild its read model, sending nothing
+for positions it had already delivered; a counterparty that missed messages while away gets
+them through the FIX resend, like any FIX session. The acceptor opens only once the replay
+has caught up with the cluster, so that no order meets a half-built instrument table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from venue.cluster.client import VenueClient, node_status
+from venue.cluster.stream import EventStream
+from venue.codecs import Command
+from venue.codecs.schema import Outcome
+
+from .acceptor import FixAcceptor
+from .acceptor_core import FixAcceptorCore
+from .dictionary import DataDictionary
+from .execreports import OrderTable, Report, reports
+from .fixtime import format_utc
+from .gateway_config import DROP_COPY, GatewayConfig
+from .instruments import Instruments
+from .marketdata import MarketDataHub
+from .order_entry import OrderEntryApplication
+from .session import FixSession
+from .store import LmdbSessionStores
+
+log = logging.getLogger("venue.fix")
+CATCH_UP_TIMEOUT_S = 60.0
+
+
+class FixGateway:
+    def __init__(self, config: GatewayConfig) -> None:
+        self.config = config
+        self.instruments = Instruments()
+        self.market_data = MarketDataHub(self.instruments)
+        self.stores = LmdbSessionStores(config.data_dir)
+        self.delivered_position = self.stores.position
+        self.application = OrderEntryApplication(self)
+        dictionary = DataDictionary.for_version("FIX.4.4")
+        self.sessions: dict[object, FixSession] = {}
+        self.by_account: dict[int, list[FixSession]] = {}
+        self.drop_copies: list[tuple[FixSession, frozenset[int] | None]] = []
+        served: set[int] | None = set()
+        for entry in config.sessions:
+            sid = entry.fix.session_id
+            session = FixSession(entry.fix, self.stores.store(sid.key), dictionary,
+                                 self.application)
+            self.sessions[sid] = session
+            if entry.kind == DROP_COPY:
+                accounts = frozenset(entry.accounts) or None
+                self.drop_copies.append((session, accounts))
+                served = None if accounts is None or served is None else served | accounts
+            else:
+                self.by_account.setdefault(entry.account, []).append(session)
+                if served is not None:
+                    served.add(entry.account)
+        self.orders = OrderTable(served)
+        self.core = FixAcceptorCore(self.sessions.values(),
+                                    message_size_max=config.message_size_max,
+                                    connections_max=config.connections_max)
+        self.acceptor = FixAcceptor(self.core, config.host, config.port)
+        self.client = VenueClient(list(config.addresses), cluster_id=config.cluster_id,
+                                  principal=config.principal, credential=config.credential)
+        self.stream = EventStream(list(config.addresses), 1,
+                                  preferred=lambda: self.client.address)
+        self._consumer: asyncio.Task[None] | None = None
+        self._caught_up = asyncio.Event()
+        self._catch_up_to = 0
+        self.position = 0
+        self.submit_failures = 0
+
+    @property
+    def port(self) -> int:
+        return self.acceptor.port
+
+    async def start(self) -> None:
+        await self.client.start()
+        self._catch_up_to = await self._cluster_applied_index()
+        await self.stream.start()
+        self._consumer = asyncio.get_running_loop().create_task(self._consume())
+        if self._catch_up_to <= 0:
+            self._caught_up.set()
+        await asyncio.wait_for(self._caught_up.wait(), CATCH_UP_TIMEOUT_S)
+        await self.acceptor.start()
+        log.info("FIX gateway: caught up at %d, listening on %s:%d", self.position,
+                 self.config.host, self.acceptor.port)
+
+    async def close(self) -> None:
+        await self.acceptor.close()
+        if self._consumer is not None:
+            self._consumer.cancel()
+            try:
+                await self._consumer
+            except asyncio.CancelledError:
+                pass
+        await self.stream.close()
+        await self.client.close()
+        self.stores.close()
+
+    async def _cluster_applied_index(self) -> int:
+        for address in [self.client.address, *self.config.addresses]:
+            try:
+                status = await node_status(address, timeout_s=2.0)
+            except (TimeoutError, OSError, ConnectionError):
+                continue
+            return int(status.get("applied_index", 0))
+        raise ConnectionError("no node answers a status request")
+
+    # -- commands ------------------------------------------------------------------------
+
+    def submit(self, command: Command) -> None:
+        """Send a command to the cluster; its effects come back through the stream."""
+        task = asyncio.get_running_loop().create_task(self.client.submit(command))
+        task.add_done_callback(self._submitted)
+
+    def _submitted(self, task: asyncio.Task) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            self.submit_failures += 1
+            log.error("FIX gateway: a command failed to reach the cluster: %r",
+                      task.exception())
+
+    # -- the stream ----------------------------------------------------------------------
+
+    async def _consume(self) -> None:
+        async for position, outcomes in self.stream:
+            self.apply(position, outcomes)
+            if self.stream._queue.empty():  # a burst is committed and written once
+                self.acceptor.flush()
+            if position >= self._catch_up_to:
+                self._caught_up.set()
+
+    def apply(self, position: int, outcomes: list[Outcome]) -> None:
+        """Fold one applied entry into the read model and hand its output to sessions."""
+        self.position = position
+        events = [event for outcome in outcomes for event in outcome.events]
+        if not events:
+            return
+        for event in events:
+            self.instruments.on_event(event)
+        out = reports(position, events, self.orders, self.instruments,
+                      format_utc(time.time_ns()))
+        market_data = self.market_data.on_events(position, events)
+        if position <= self.delivered_position:
+            return  # delivered before a restart: the read model is rebuilt, nothing resent
+        for report in out:
+            self.route(report)
+        for session, msg_type, body in market_data:
+            if isinstance(session, FixSession) and session.logged_on:
+                session.send(msg_type, body)
+        self.stores.set_position(position)
+        self.delivered_position = position
+
+    def route(self, report: Report) -> None:
+        for session in self.by_account.get(report.account, ()):
+            session.send(report.msg_type, report.body)
+        if report.msg_type != b"8":
+            return
+        for session, accounts in self.drop_copies:
+            if accounts is None or report.account in accounts:
+                session.send(report.msg_type, report.body)
+
+
+async def run_gateway(config: GatewayConfig, stop: asyncio.Event) -> None:
+    gateway = FixGateway(config)
+    await gateway.start()
+    print(f"venue fix-gateway: FIX 4.4 on {config.host}:{gateway.port}, "
+          f"{len(config.sessions)} sessions, cluster {config.cluster_id}", flush=True)
+    try:
+        await stop.wait()
+    finally:
+        await gateway.close()
