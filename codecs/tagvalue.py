@@ -2,8 +2,9 @@
 
 Two implementations with one API: ``PyFixParser``/``PyFixMessage``/``py_encode`` (here) and
 their compiled twins ``CyFixParser``/``CyFixMessage``/``cy_encode`` (``_tagvalue.pyx``).
-``FixParser`` and ``encode`` are the active ones, named by ``IMPLEMENTATION``; set
-``VENUE_PURE_PYTHON=1`` to force the pure-Python ones. Tags are ints, values bytes.
+``FixParser``, ``FixMessage`` and ``encode`` are the active ones, named by
+``IMPLEMENTATION``; ``VENUE_PURE_PYTHON=1`` forces the pure-Python ones. Tags are ints,
+values bytes; ``encode`` also takes str values (as UTF-8) and ints (in decimal).
 
 Framing follows QuickFIX's ``Parser``, so the QuickFIX acceptance scripts see the same
 messages. ``next()`` repeats, never raising on any input:
@@ -23,13 +24,16 @@ messages. ``next()`` repeats, never raising on any input:
    ``10=``; CheckSum 1-3 digits equal to ``checksum()`` of the frame up to that SOH. Empty
    values, tag 0 and negative tags parse (the validator rejects them).
 6. Data fields: after a length tag of ``DATA_LENGTH_TAGS`` whose value is 1-9 digits, its
-   paired data field holds exactly that many bytes, SOH included.
+   paired data field (if it comes next) holds exactly that many bytes, SOH included; if no
+   SOH follows them the message is garbled and the field read up to its first SOH.
 
-A garbled message is returned with the fields that parsed, so the session can log it. After
-a failure in 2-4 (no frame end known) the message's ``raw`` runs from the start to the next
-start found (or what is buffered) and parsing resumes at that next start. A frame, start to
-CheckSum's SOH, is at most ``message_size_max`` bytes: the searches of 2 and 4 look no
-further, and give "no BodyLength(9)/CheckSum(10) within N bytes" once that much is buffered.
+A garbled message is returned with the fields that parsed (a malformed field is skipped),
+so the session can log it. After a failure in 2-4 (no frame end known) the message's ``raw``
+runs from the start to the next start found (or to the end of what is buffered, so it then
+depends on how reads were cut) and parsing resumes at that next start. A frame, start to
+CheckSum's SOH, is at most ``message_size_max`` (64..2**30) bytes: the searches of 2 and 4
+look no further, and give "no BodyLength(9)/CheckSum(10) within N bytes" once that much is
+buffered. So once ``next()`` returns None, fewer than ``message_size_max`` bytes are held.
 """
 
 from __future__ import annotations
