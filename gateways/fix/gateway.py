@@ -152,27 +152,27 @@ class FixGateway:
             return
         for event in events:
             self.instruments.on_event(event)
-        out = reports(position, events, self.orders, self.instruments,
-                      format_utc(time.time_ns()))
+        now_ns = time.time_ns()
+        out = reports(position, events, self.orders, self.instruments, format_utc(now_ns))
         market_data = self.market_data.on_events(position, events)
         if position <= self.delivered_position:
             return  # delivered before a restart: the read model is rebuilt, nothing resent
         for report in out:
-            self.route(report)
+            self.route(report, now_ns)
         for session, msg_type, body in market_data:
             if isinstance(session, FixSession) and session.logged_on:
-                session.send(msg_type, body)
+                session.send(msg_type, body, now_ns=now_ns)
         self.stores.set_position(position)
         self.delivered_position = position
 
-    def route(self, report: Report) -> None:
+    def route(self, report: Report, now_ns: int) -> None:
         for session in self.by_account.get(report.account, ()):
-            session.send(report.msg_type, report.body)
+            session.send(report.msg_type, report.body, now_ns=now_ns)
         if report.msg_type != b"8":
             return
         for session, accounts in self.drop_copies:
             if accounts is None or report.account in accounts:
-                session.send(report.msg_type, report.body)
+                session.send(report.msg_type, report.body, now_ns=now_ns)
 
 
 async def run_gateway(config: GatewayConfig, stop: asyncio.Event) -> None:

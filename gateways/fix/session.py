@@ -120,11 +120,14 @@ class FixSession(SessionOutput):
 
     # -- application side ----------------------------------------------------------------
 
-    def send(self, msg_type: bytes, body: Sequence[Field],
-             header: Sequence[Field] = ()) -> int:
+    def send(self, msg_type: bytes, body: Sequence[Field], header: Sequence[Field] = (),
+             now_ns: int | None = None) -> int:
         """Send an application message; it is stored for resends even when the session is
         not logged on (the counterparty asks for it after its next logon). Returns its
-        MsgSeqNum."""
+        MsgSeqNum. ``now_ns``: the time for SendingTime when the send is not an answer to
+        a message just received."""
+        if now_ns is not None:
+            self.now_ns = now_ns
         clean = [(tag, value) for tag, value in header if tag not in (43, 122)]
         if self.logged_on:
             return self._emit(msg_type, body, clean, store=True)

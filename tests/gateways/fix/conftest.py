@@ -54,3 +54,6 @@ class ThreadedAcceptor:
 def reflector() -> Iterator[ThreadedAcceptor]:
     with ThreadedAcceptor(FixAcceptor(reflector_core(), "127.0.0.1", 0)) as running:
         yield running
+
+
+from .venue_fixture import venue  # noqa: E402, F401  (a running cluster + FIX gateway)

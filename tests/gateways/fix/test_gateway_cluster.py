@@ -6,84 +6,15 @@ comes back without losing or repeating a report."""
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import socket
-import subprocess
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.cluster.processes import LocalCluster
-from venue.cluster.nodeconfig import DEMO_PRINCIPAL, OPERATOR_PRINCIPAL
 from venue.codecs import OrderType, Side, SubmitOrder, TimeInForce
-from venue.gateways.fix import local
 
 from .fixclient import FixClient, execution
+from .venue_fixture import Venue
 
 BTC = b"BTC-USD"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Venue:
-    def __init__(self, folder: Path) -> None:
-        self.cluster = LocalCluster(folder)
-        self.folder = folder
-        self.gateway: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.cluster.start_all()
-        config = self.cluster.configs[1]
-        credentials = config.credentials
-        local.seed_demo(self.folder, self.cluster.addresses, config.cluster_id,
-                        OPERATOR_PRINCIPAL, credentials[OPERATOR_PRINCIPAL])
-        local.write_local_gateway(self.folder, self.cluster.addresses, config.cluster_id,
-                                  DEMO_PRINCIPAL, credentials[DEMO_PRINCIPAL], _free_port())
-        self.config = local.load(self.folder)
-        self.start_gateway()
-
-    def start_gateway(self) -> None:
-        self.gateway = local.start_gateway(self.folder)
-        if not local.wait_listening(self.config.host, self.config.port, self.gateway):
-            raise AssertionError((self.folder / "fix-gateway.log").read_text())
-
-    def kill_gateway(self) -> None:
-        assert self.gateway is not None
-        os.kill(self.gateway.pid, signal.SIGKILL)
-        self.gateway.wait(10)
-
-    def client(self, target: str) -> FixClient:
-        entry = next(e for e in self.config.sessions
-                     if e.fix.session_id.target_comp_id == target)
-        client = FixClient(self.config.host, self.config.port, target)
-        reply = client.logon(entry.fix.password)
-        assert reply.msg_type == b"A", reply.raw
-        return client
-
-    def stop(self) -> None:
-        if self.gateway is not None and self.gateway.poll() is None:
-            self.gateway.terminate()
-            try:
-                self.gateway.wait(10)
-            except subprocess.TimeoutExpired:
-                self.gateway.kill()
-        self.cluster.stop_all()
-
-
-@pytest.fixture
-def venue(tmp_path: Path) -> Iterator[Venue]:
-    running = Venue(tmp_path)
-    try:
-        running.start()
-        yield running
-    finally:
-        running.stop()
 
 
 def _order(cl_ord_id: bytes, side: bytes, price: bytes, quantity: bytes):
