@@ -133,6 +133,8 @@ def test_encode_refuses_what_is_not_a_message(encode_, begin, body, error) -> No
 def test_message_size_max_below_64_is_refused(cls) -> None:
     with pytest.raises(ValueError):
         cls(message_size_max=63)
+    with pytest.raises(ValueError):
+        cls(message_size_max=2**30 + 1)
     assert cls(message_size_max=64).message_size_max == 64
 
 

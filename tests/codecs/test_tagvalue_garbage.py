@@ -185,6 +185,19 @@ def test_a_huge_body_length_is_larger_than_the_maximum(cls) -> None:
     assert_recovers(messages, "message larger than 65536 bytes")
 
 
+@pytest.mark.parametrize("cls", PARSERS)
+def test_a_garbled_run_longer_than_the_maximum_keeps_all_its_fields(cls) -> None:
+    """One read far beyond ``message_size_max``: the garbled message holds every field of
+    it (the compiled twin grows its field array for this)."""
+    parser = cls(message_size_max=64)
+    parser.feed(b"8=" + b"1=\x01" * 1000)
+    (message,) = drain(parser)
+    assert message.garbled == "no BodyLength(9) within 64 bytes"
+    assert len(message) == 1000  # 8=1= then 999 times 1=
+    assert message.fields()[:2] == [(8, b"1="), (1, b"")] and message.tag(999) == 1
+    assert parser.buffered == 0
+
+
 # -- the property: never raises, twins agree, every byte accounted for, bounded buffer --
 
 VALID = st.builds(lambda body: frame("35=D|" + body), st.sampled_from(
