@@ -12,9 +12,9 @@ from venue.gateways.fix.fixtime import format_utc
 
 class FixClient:
     def __init__(self, host: str, port: int, sender: str, target: str = "VENUE",
-                 timeout_s: float = 10.0) -> None:
+                 timeout_s: float = 10.0, begin: str = "FIX.4.4") -> None:
         self.sock = socket.create_connection((host, port), timeout=timeout_s)
-        self.sender, self.target = sender.encode(), target.encode()
+        self.sender, self.target, self.begin = sender.encode(), target.encode(), begin.encode()
         self.seq = 1
         self.timeout_s = timeout_s
         self.parser = FixParser()
@@ -25,7 +25,7 @@ class FixClient:
         self.seq += 1
         fields = [(35, msg_type), (34, b"%d" % seq), (49, self.sender),
                   (52, format_utc(time.time_ns())), (56, self.target), *body]
-        self.sock.sendall(encode(b"FIX.4.4", fields))
+        self.sock.sendall(encode(self.begin, fields))
         return seq
 
     def logon(self, password: str | None = None, heartbeat_s: int = 30) -> FixMessage:
