@@ -93,3 +93,32 @@ def test_a_killed_gateway_comes_back_without_losing_or_repeating_reports(
     again.expect(lambda m: m.msg_type == b"0" and m.get(112) == b"probe")
     assert [m for m in again.received if m.msg_type == b"8"] == [], "a report came twice"
     again.close()
+
+
+@pytest.mark.slow
+def test_a_drop_copy_resumes_from_its_last_sequence_after_a_reconnect(venue: Venue) -> None:
+    drop = venue.client("DEMO-DC")
+    seller = venue.client("DEMO1")
+    seller.send(b"D", *_order(b"s1", b"2", b"65000.00", b"1.0000"))
+    drop.expect(execution(b"s1", b"0"))
+    drop.send(b"5")  # logs out; its session keeps collecting copies
+    logout = drop.expect(lambda m: m.msg_type == b"5")
+    expected_in, next_out = int(logout.get(34) or 0) + 1, drop.seq
+    drop.close()
+    buyer = venue.client("DEMO2")
+    buyer.send(b"D", *_order(b"b1", b"1", b"65000.00", b"0.3000"))
+    buyer.expect(execution(b"b1", b"F"))
+    seller.expect(execution(b"s1", b"F"))
+
+    again = FixClient(venue.config.host, venue.config.port, "DEMO-DC")
+    again.seq = next_out
+    logon = again.logon(venue.config.sessions[2].fix.password)
+    missed = int(logon.get(34) or 0) - expected_in
+    assert missed == 3  # b1 New, b1 fill, s1 fill, stored while it was away
+    again.send(b"2", (7, b"%d" % expected_in), (16, b"0"))
+    copies = [again.expect(lambda m: m.msg_type == b"8") for _ in range(missed)]
+    assert sorted((m.get(11), m.get(150)) for m in copies) == [
+        (b"b1", b"0"), (b"b1", b"F"), (b"s1", b"F")]
+    assert all(m.get(43) == b"Y" for m in copies)
+    for client in (again, seller, buyer):
+        client.close()
