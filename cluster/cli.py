@@ -127,6 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
     from venue.gateways.fix.cli import add_fix_commands
 
     add_fix_commands(commands)
+    from venue.gateways.ws.cli import add_ws_commands
+
+    add_ws_commands(commands)
     return parser
 
 
