@@ -45,6 +45,7 @@ log = logging.getLogger("venue.ws")
 CATCH_UP_TIMEOUT_S = 60.0
 WRITE_LIMIT_BYTES = 64 * 1024
 CLOSE_TIMEOUT_S = 2.0
+FLUSH_ENTRIES_MAX = 100  # stream entries folded before the writers get to run
 
 
 class WsGateway:
@@ -194,11 +195,15 @@ class WsGateway:
                       task.exception())
 
     async def _consume(self) -> None:
+        unflushed = 0
         async for position, outcomes in self.stream:
             self.core.apply(position, [event for outcome in outcomes
                                        for event in outcome.events])
-            if self.stream._queue.empty():  # a burst is flushed once
-                self.flush()
+            unflushed += 1
+            if self.stream._queue.empty() or unflushed >= FLUSH_ENTRIES_MAX:
+                self.flush()  # a burst is flushed once, or every FLUSH_ENTRIES_MAX
+                unflushed = 0
+                await asyncio.sleep(0)  # a queue that has items never yields: let writers run
             if position >= self._catch_up_to:
                 self._caught_up.set()
 
