@@ -17,7 +17,8 @@ from .config import ConsoleConfig, load_console_config
 CONSOLE_FILE = "console.json"
 LOG_FILE = "console.log"
 
-__all__ = ["describe", "load", "start_console", "wait_listening", "write_local_console"]
+__all__ = ["describe", "load", "start_console", "start_local", "wait_listening",
+           "write_local_console"]
 
 
 def write_local_console(folder: Path, addresses: list[str], cluster_id: str,
@@ -41,6 +42,21 @@ def start_console(folder: Path, verbose: bool = True) -> subprocess.Popen:
             [sys.executable, "-m", "venue.cluster.cli", "console", "--config",
              str(folder / CONSOLE_FILE), *(["--verbose"] if verbose else [])],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def start_local(folder: Path, addresses: list[str], cluster_id: str, principal: str,
+                credential: str, port: int) -> tuple[subprocess.Popen | None, list[str]]:
+    """Write the config (once), start the console and wait until it listens: the process
+    and the lines to print, or None and why (for ``venue up``)."""
+    write_local_console(folder, addresses, cluster_id, principal, credential, port)
+    config = load(folder)
+    process = start_console(folder)
+    if not wait_listening(config.host, config.port, process):
+        if process.poll() is None:
+            process.terminate()
+            process.wait(10)
+        return None, [f"the operator console did not start; see {folder / LOG_FILE}"]
+    return process, describe(config)
 
 
 def describe(config: ConsoleConfig) -> list[str]:

@@ -55,3 +55,24 @@ def test_the_local_console_config_is_written_once_with_a_fresh_token(tmp_path: P
 def test_venue_console_is_a_subcommand() -> None:
     args = build_parser().parse_args(["console", "--config", "console.json"])
     assert args.config == "console.json" and args.handler.__name__ == "cmd_console"
+
+
+def test_start_local_starts_a_console_that_serves_its_page_with_no_cluster_up(
+        tmp_path: Path) -> None:
+    """The console comes up (its nodes show as unreachable) and stops on SIGTERM."""
+    import socket
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process, lines = local.start_local(tmp_path, ["127.0.0.1:1"], "venue-local", "operator",
+                                       "credential", port)
+    assert process is not None, lines
+    try:
+        assert lines[0].startswith(f"  operator console: http://127.0.0.1:{port}/")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
+            assert b"operator console" in response.read()
+    finally:
+        process.terminate()
+        assert process.wait(10) == 0
