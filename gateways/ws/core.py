@@ -24,13 +24,14 @@ from venue.gateways.fix.instruments import Instruments
 
 from .config import Limits
 from .market import MarketData
-from .orders import order_updates
+from .orders import FINAL_STATUSES, order_state, order_updates
 from .requests import RequestProblem, cancel_order, replace_order, submit_order
 from .schema import (
     Auth,
     Authenticated,
     Cancel,
     Error,
+    OpenOrders,
     Replace,
     SchemaError,
     Submit,
@@ -92,6 +93,7 @@ class WsGatewayCore:
         self.connections: dict[int, Connection] = {}
         self.by_account: dict[int, dict[int, None]] = {}
         self.subscribers: dict[tuple, dict[int, None]] = {}
+        self.open_orders: dict[int, dict[int, None]] = {}  # account -> open order ids
         self.position = 0
         self._commands: list[Command] = []
         self._closing: list[Closing] = []
@@ -218,7 +220,17 @@ class WsGatewayCore:
         connection.account = account
         self.by_account.setdefault(account, {})[connection.conn_id] = None
         self._send(connection, encode(Authenticated(account)))
+        self._send(connection, encode(self._open_orders(account)))
         return None
+
+    def _open_orders(self, account: int) -> OpenOrders:
+        states = []
+        for order_id in self.open_orders.get(account, {}):
+            order = self.orders.open_order(order_id)
+            info = None if order is None else self.instruments.by_id(order.instrument_id)
+            if order is not None and info is not None:
+                states.append(order_state(order, info, self.position))
+        return OpenOrders(account, self.position, states)
 
     def _request(self, connection: Connection, message: object) -> None:
         account, limits = connection.account, self.limits
@@ -306,6 +318,7 @@ class WsGatewayCore:
             self.instruments.on_event(event)
         for account, update in order_updates(position, events, self.orders,
                                              self.instruments):
+            self._track(account, update)
             targets = self.by_account.get(account)
             if targets:
                 data = encode(update)
@@ -317,3 +330,14 @@ class WsGatewayCore:
                 data = encode(message)
                 for conn_id in targets:
                     self._send(self.connections[conn_id], data)
+
+    def _track(self, account: int, update: object) -> None:
+        """Keep ``open_orders`` in step with one order update."""
+        order_id = getattr(update, "order_id", None)
+        status = getattr(update, "status", None)
+        if order_id is None:
+            return
+        if status == "accepted":
+            self.open_orders.setdefault(account, {})[order_id] = None
+        elif status in FINAL_STATUSES:
+            self.open_orders.get(account, {}).pop(order_id, None)

@@ -53,6 +53,7 @@ TIME_IN_FORCE_NAMES = {TimeInForce.GTC: "gtc", TimeInForce.IOC: "ioc", TimeInFor
 REQUEST_NAMES = {RequestKind.SUBMIT: "submit", RequestKind.CANCEL: "cancel",
                  RequestKind.REPLACE: "replace"}
 Updates = list[tuple[int, OrderUpdate]]
+FINAL_STATUSES = frozenset({"filled", "cancelled", "expired"})
 
 
 def text(units: int, decimals: int) -> str:
@@ -72,6 +73,12 @@ def average_price(order: Order, price_decimals: int) -> str:
     scaled = round(Fraction(order.notional * 10 ** AVG_PRICE_EXTRA_DECIMALS,
                             order.cum_quantity))
     return text(scaled, price_decimals + AVG_PRICE_EXTRA_DECIMALS)
+
+
+def order_state(order: Order, info: InstrumentInfo, position: int) -> OrderUpdate:
+    """An open order as it stands: status accepted or partially_filled."""
+    status = "partially_filled" if order.status == PARTIALLY_FILLED else "accepted"
+    return _update(order, info, status, position)
 
 
 def _update(order: Order, info: InstrumentInfo, status: str, position: int,

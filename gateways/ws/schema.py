@@ -4,8 +4,8 @@ prices and quantities are decimal STRINGS in the instrument's units (``"65100.50
 floats, and convert exactly or are refused.
 
 Client -> gateway: ``auth``, ``submit``, ``cancel``, ``replace``, ``subscribe``,
-``unsubscribe``. Gateway -> client: ``authenticated``, ``subscribed``, ``unsubscribed``,
-``order``, ``depth_snapshot``, ``depth_update``, ``trade``, ``status``, ``error``.
+``unsubscribe``. Gateway -> client: ``authenticated``, ``open_orders``, ``subscribed``,
+``unsubscribed``, ``order``, ``depth_snapshot``, ``depth_update``, ``trade``, ``status``, ``error``.
 
 >>> decode_client(b'{"type": "auth", "token": "t0k"}')
 Auth(token='t0k')
@@ -26,8 +26,8 @@ import msgspec
 
 __all__ = [
     "Auth", "Authenticated", "Cancel", "ClientMessage", "DepthSnapshot", "DepthUpdate",
-    "Error", "Level", "LevelChange", "OrderUpdate", "Replace", "SchemaError", "Status",
-    "Submit", "Subscribe", "Subscribed", "Trade", "Unsubscribe", "Unsubscribed",
+    "Error", "Level", "LevelChange", "OpenOrders", "OrderUpdate", "Replace", "SchemaError",
+    "Status", "Submit", "Subscribe", "Subscribed", "Trade", "Unsubscribe", "Unsubscribed",
     "decode_client", "encode",
 ]
 
@@ -139,6 +139,16 @@ class OrderUpdate(_Out, tag="order"):
     reason: str | None = None
     text: str | None = None
     request_id: str | None = None  # the cancel request that cancelled or was rejected
+
+
+class OpenOrders(_Out, tag="open_orders"):
+    """Sent right after ``authenticated``: the account's open orders as of log
+    ``position`` (each an ``order`` message with status accepted or partially_filled);
+    later changes come as ``order`` messages. A client that reconnects starts from it."""
+
+    account: int
+    position: int
+    orders: list[OrderUpdate]
 
 
 class Level(msgspec.Struct, frozen=True, array_like=True):

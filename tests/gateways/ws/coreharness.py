@@ -36,8 +36,10 @@ class CoreLoop:
         conn = next(self._ids)
         assert self.core.connect(conn) is None
         if token is not None:
-            [reply] = self.send(conn, {"type": "auth", "token": token})
+            reply, orders = self.send(conn, {"type": "auth", "token": token})
             assert reply["type"] == "authenticated", reply
+            assert orders["type"] == "open_orders" and orders["account"] == reply["account"]
+            self.last_open_orders = orders["orders"]
         return conn
 
     def send(self, conn: int, message: dict | str) -> list[dict]:

@@ -183,3 +183,21 @@ def test_disconnect_forgets_subscriptions_and_closes_unused_views() -> None:
     loop.core.disconnect(conn)
     assert loop.core.market.views == {} and loop.core.subscribers == {}
     assert loop.core.by_account[ALICE] == {}
+
+
+def test_auth_is_followed_by_the_accounts_open_orders_as_they_stand() -> None:
+    """What a client reconnecting (say after a gateway restart) starts from."""
+    loop = CoreLoop()
+    alice, bob = loop.connect("alice-token"), loop.connect("bob-token")
+    assert loop.last_open_orders == []
+    loop.order(alice, "rest", "sell", "100.00", "5")
+    loop.order(alice, "gone", "sell", "101.00", "1")
+    loop.send(alice, {"type": "cancel", "client_order_id": "gone"})
+    loop.order(bob, "take", "buy", "100.00", "2")
+    loop.connect("alice-token")
+    [state] = loop.last_open_orders
+    assert (state["client_order_id"], state["status"], state["cum_quantity"],
+            state["leaves_quantity"], state["position"]) == (
+        "rest", "partially_filled", "2", "3", loop.driver.index)
+    loop.connect("bob-token")
+    assert loop.last_open_orders == []  # bob's order filled; alice's are not his

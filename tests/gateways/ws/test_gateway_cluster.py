@@ -89,6 +89,7 @@ def test_a_schema_error_is_answered_and_the_connection_stays(ws_venue: WsVenue) 
         assert error["code"] == "schema" and error["field"] == "symbol"
         await client.send({"type": "auth", "token": ws_venue.token("DEMO1")})
         await client.expect(lambda m: m["type"] == "authenticated")
+        await client.expect(lambda m: m["type"] == "open_orders")
         await client.connection.send("x" * (70 * 1024))  # above message_size_bytes_max
         with pytest.raises(ConnectionClosed) as closed:
             await asyncio.wait_for(client.connection.recv(), WAIT_S)

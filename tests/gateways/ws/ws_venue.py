@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 import subprocess
 import time
 import urllib.request
@@ -43,9 +45,17 @@ class WsVenue:
                                      DEMO_PRINCIPAL, credentials[DEMO_PRINCIPAL],
                                      _free_port(), limits=LIMITS)
         self.config = local.load(self.folder)
+        self.start_gateway()
+
+    def start_gateway(self) -> None:
         self.gateway = local.start_ws_gateway(self.folder)
         if not local.wait_listening(self.config.host, self.config.port, self.gateway):
             raise AssertionError((self.folder / local.WS_LOG_FILE).read_text())
+
+    def kill_gateway(self) -> None:
+        assert self.gateway is not None
+        os.kill(self.gateway.pid, signal.SIGKILL)
+        self.gateway.wait(10)
 
     @property
     def url(self) -> str:
