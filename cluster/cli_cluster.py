@@ -149,8 +149,21 @@ def cmd_up(args: argparse.Namespace) -> int:
         stop_pids({node_id: p.pid for node_id, p in processes.items()})
         return 1
     processes["fix-gateway"] = gateway
+    from venue.gateways.console import local as console_local
+
+    console, lines = console_local.start_local(
+        folder, addresses.split(","), config.cluster_id, OPERATOR_PRINCIPAL,
+        config.credentials[OPERATOR_PRINCIPAL], args.base_port + 400)
+    if console is None:
+        print(f"venue up: {lines[0]}", file=sys.stderr)
+        stop_pids({str(key): p.pid for key, p in processes.items()})
+        return 1
+    _record_pid(folder, "console", console.pid)
+    processes["console"] = console
+    for line in lines:
+        print(line)
     print(f"  status: venue status --dir {folder}    logs: {folder}/node-N.log, "
-          f"{folder}/fix-gateway.log")
+          f"{folder}/fix-gateway.log, {folder}/console.log")
     if args.detach:
         print(f"  stop: venue down --dir {folder}", flush=True)
         return 0
