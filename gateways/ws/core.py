@@ -272,7 +272,8 @@ class WsGatewayCore:
         depth = None
         key: tuple = (channel, instrument_id)
         if channel == "depth":
-            depth = message.depth or self.limits.depth_levels_default
+            depth = (self.limits.depth_levels_default if message.depth is None
+                     else message.depth)
             if not 1 <= depth <= self.limits.depth_levels_max:
                 raise RequestProblem("invalid_field", f"depth must be 1 to "
                                      f"{self.limits.depth_levels_max}", "depth")

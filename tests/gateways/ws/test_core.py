@@ -201,3 +201,40 @@ def test_auth_is_followed_by_the_accounts_open_orders_as_they_stand() -> None:
         "rest", "partially_filled", "2", "3", loop.driver.index)
     loop.connect("bob-token")
     assert loop.last_open_orders == []  # bob's order filled; alice's are not his
+
+
+def test_one_log_entry_that_changes_several_levels_is_one_update_one_seq() -> None:
+    loop = CoreLoop()
+    maker, watcher = loop.connect("alice-token"), loop.connect("bob-token")
+    loop.order(maker, "m1", "sell", "100.00", "1")
+    loop.order(maker, "m2", "sell", "100.05", "1")
+    _, snapshot = loop.send(watcher, {"type": "subscribe", "channel": "depth",
+                                      "symbol": SYMBOL})
+    assert [level[0] for level in snapshot["asks"]] == ["100.00", "100.05"]
+    loop.order(maker, "sweep", "buy", "100.05", "2")  # takes both levels in one entry
+    [update] = [m for m in loop.take(watcher) if m["type"] == "depth_update"]
+    assert update["seq"] == snapshot["seq"] + 1
+    assert update["changes"] == [["sell", "100.00", "0", 0], ["sell", "100.05", "0", 0]]
+
+
+def test_subscribe_refuses_bad_depths_unknown_symbols_and_repeats() -> None:
+    loop = CoreLoop(depth_levels_max=20)
+    conn = loop.connect("alice-token")
+    for depth in (0, 21):
+        [reply] = loop.send(conn, {"type": "subscribe", "channel": "depth",
+                                   "symbol": SYMBOL, "depth": depth})
+        assert (reply["code"], reply["field"]) == ("invalid_field", "depth")
+    [reply] = loop.send(conn, {"type": "subscribe", "channel": "trades", "symbol": "X"})
+    assert (reply["code"], reply["field"]) == ("unknown_symbol", "symbol")
+    loop.send(conn, {"type": "subscribe", "channel": "trades", "symbol": SYMBOL})
+    [reply] = loop.send(conn, {"type": "subscribe", "channel": "trades", "symbol": SYMBOL})
+    assert reply["code"] == "already_subscribed"
+    [reply] = loop.send(conn, {"type": "unsubscribe", "channel": "depth", "symbol": SYMBOL})
+    assert reply["code"] == "not_subscribed"
+
+
+def test_connections_past_connections_max_are_refused_with_a_reason() -> None:
+    loop = CoreLoop(connections_max=2)
+    loop.connect(), loop.connect()
+    assert "connections_max 2" in loop.core.connect(99)
+    assert 99 not in loop.core.connections
