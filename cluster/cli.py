@@ -130,6 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
     from venue.gateways.ws.cli import add_ws_commands
 
     add_ws_commands(commands)
+    from venue.gateways.history.cli import add_history_commands
+
+    add_history_commands(commands)
     from venue.gateways.console.cli import add_console_commands
 
     add_console_commands(commands)

@@ -79,6 +79,7 @@ class ProtocolViolation(NamedTuple):
 class StreamItem(NamedTuple):
     position: int
     event_bytes: bytes
+    timestamp_ns: int = 0  # the entry's log timestamp
 
 
 ClientEvent = (SessionReady | CommandResult | CommandRefused | Redirected | ConnectionRefused
@@ -238,5 +239,5 @@ class StreamSubscription:
                                                 f"to {frame.position}"))
                 return events
             self.next_position += 1
-            events.append(StreamItem(frame.position, frame.event_bytes))
+            events.append(StreamItem(frame.position, frame.event_bytes, frame.timestamp_ns))
         return events

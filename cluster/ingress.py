@@ -255,7 +255,8 @@ class ClientIngress:
                 connection.channel.write(ConnectRefused("the session open was lost in a "
                                                         "leader change: connect again"))
                 connection.closed = "refused"
-        for applied in output.applied:
+        for applied, timestamp_ns in zip(output.applied, output.applied_timestamps_ns,
+                                         strict=True):
             for outcome in applied.outcomes:
                 if not outcome.client_seq:
                     continue
@@ -266,7 +267,8 @@ class ClientIngress:
                         _events_encoder.encode(outcome.events)))
             for connection in self.connections.values():
                 if connection.live and connection.subscribed_from == applied.index:
-                    connection.channel.write(StreamEntry(applied.index, applied.event_bytes))
+                    connection.channel.write(StreamEntry(applied.index, applied.event_bytes,
+                                                         timestamp_ns))
                     connection.subscribed_from += 1
 
     def pump(self, connection: Connection) -> bool:
@@ -281,7 +283,8 @@ class ClientIngress:
                     f"position {connection.subscribed_from} is no longer stored"))
                 connection.closed = "refused"
                 return False
-            connection.channel.write(StreamEntry(record.index, record.event_bytes))
+            connection.channel.write(StreamEntry(record.index, record.event_bytes,
+                                                 record.timestamp_ns))
             connection.subscribed_from += 1
         connection.live = connection.subscribed_from > applied_index
         return connection.live

@@ -337,7 +337,7 @@ class NodeCore:
         self._last_snapshot_index = index
 
     def _apply(self, entries: Sequence[LogEntry], output: Output
-               ) -> list[tuple[int, bytes, bytes]]:
+               ) -> list[tuple[int, bytes, bytes, int]]:
         """Apply committed entries; return the event records to store."""
         records = []
         for entry in entries:
@@ -347,8 +347,10 @@ class NodeCore:
             if entry.index <= self._stored_event_index:
                 self._check_stored(entry.index, applied.chain_hash)
             else:
-                records.append((entry.index, applied.chain_hash, applied.event_bytes))
+                records.append((entry.index, applied.chain_hash, applied.event_bytes,
+                                entry.timestamp_ns))
             output.applied.append(applied)
+            output.applied_timestamps_ns.append(entry.timestamp_ns)
             if entry.kind == EntryKind.CONFIG_CHANGE:
                 change = msgspec.msgpack.decode(entry.payload, type=ConfigChange)
                 self._remember_member(change)

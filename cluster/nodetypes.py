@@ -51,6 +51,7 @@ class Output:
 
     messages: list[Message] = field(default_factory=list)
     applied: list[Applied] = field(default_factory=list)
+    applied_timestamps_ns: list[int] = field(default_factory=list)  # each one's log timestamp
     opened: list[tuple[int, int]] = field(default_factory=list)  # (token, session id)
     lost_opens: list[int] = field(default_factory=list)  # tokens whose entry lost its place
     checkpoints: list[tuple[int, bytes]] = field(default_factory=list)  # (index, chain hash)
@@ -58,8 +59,8 @@ class Output:
     divergences: list[Divergence] = field(default_factory=list)  # found by this leader
 
     def extend(self, other: Output) -> None:
-        for name in ("messages", "applied", "opened", "lost_opens", "checkpoints",
-                     "conf_changes", "divergences"):
+        for name in ("messages", "applied", "applied_timestamps_ns", "opened", "lost_opens",
+                     "checkpoints", "conf_changes", "divergences"):
             getattr(self, name).extend(getattr(other, name))
 
 
@@ -68,6 +69,6 @@ class Pending:
     """One Ready between ``prepare`` and ``complete``."""
 
     ready: Ready
-    records: list[tuple[int, bytes, bytes]]
+    records: list[tuple[int, bytes, bytes, int]]  # (index, chain hash, events, timestamp)
     output: Output
     written: tuple | None = None

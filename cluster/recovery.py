@@ -46,7 +46,7 @@ def recover(store: DataStore, modules: Sequence[Module], *, to_index: int | None
     start = engine.applied_index + 1
     stored_iter = store.events(start, to_index)
     stored: StoredEvents | None = next(stored_iter, None)
-    missing: list[tuple[int, bytes, bytes]] = []
+    missing: list[tuple[int, bytes, bytes, int]] = []
     for entry in store.entries(start, to_index):
         applied = engine.apply(entry)
         while stored is not None and stored.index < entry.index:
@@ -55,7 +55,8 @@ def recover(store: DataStore, modules: Sequence[Module], *, to_index: int | None
             if stored.chain_hash != applied.chain_hash:
                 raise ChainMismatchError(entry.index, stored.chain_hash, applied.chain_hash)
         else:
-            missing.append((entry.index, applied.chain_hash, applied.event_bytes))
+            missing.append((entry.index, applied.chain_hash, applied.event_bytes,
+                            entry.timestamp_ns))
         if progress is not None:
             progress(entry.index)
     if write_missing_events and missing:

@@ -6,7 +6,9 @@ Layout::
     DATA_DIR/snapshots/        snapshot-<index>.snap, written atomically (tmp, fsync, rename)
 
 ``log``: key = index (u64 big-endian), value = CRC-32 (u32) || encoded ``LogEntry``.
-``events``: key = index, value = CRC-32 || chain hash (16 bytes) || canonical event bytes.
+``events``: key = index, value = CRC-32 || chain hash (16 bytes) || [0xd3 || timestamp_ns
+(i64 big-endian): the entry's log timestamp, a msgpack int64, absent in records written before
+it existed] || canonical event bytes (a msgpack array, which never starts with 0xd3).
 The CRC is computed when writing and checked on every read; a mismatch, an entry stored
 under the wrong key, or a gap raises ``LogCorruptError`` naming the index.
 
@@ -40,6 +42,8 @@ SNAPSHOTS_KEPT_DEFAULT = 3
 KEY = struct.Struct(">Q")
 _CRC = struct.Struct(">I")
 _HASH_BYTES = 16
+_TIMESTAMP = struct.Struct(">Bq")  # msgpack int64: marker 0xd3, then the value
+_TIMESTAMP_MARKER = 0xD3
 
 
 class Durability(enum.StrEnum):
@@ -61,6 +65,7 @@ class StoredEvents(NamedTuple):
     index: int
     chain_hash: bytes
     event_bytes: bytes
+    timestamp_ns: int = 0  # the entry's log timestamp (0 in records that predate it)
 
 
 _entry_decoder = msgspec.msgpack.Decoder(LogEntry)
@@ -261,20 +266,22 @@ class DataStore:
     def last_event_index(self) -> int:
         return self._last_key(self._events)
 
-    def put_events(self, records: Sequence[tuple[int, bytes, bytes]]) -> None:
-        """Store ``(index, chain_hash, event_bytes)`` records in one transaction."""
+    def put_events(self, records: Sequence[tuple]) -> None:
+        """Store ``(index, chain_hash, event_bytes[, timestamp_ns])`` records in one
+        transaction."""
         if not records:
             return
         with self._env.begin(write=True, db=self._events) as txn:
             self.put_events_in(txn, records)
 
-    def put_events_in(self, txn: lmdb.Transaction, records: Sequence[tuple[int, bytes, bytes]]
-                      ) -> None:
+    def put_events_in(self, txn: lmdb.Transaction, records: Sequence[tuple]) -> None:
         """``put_events`` inside the caller's write transaction (the cluster node writes a
         Ready's log entries and the events they applied to in one synced commit)."""
         events = self._events
-        for index, chain_hash, event_bytes in records:
-            txn.put(KEY.pack(index), seal(chain_hash + event_bytes), db=events)
+        for record in records:
+            index, chain_hash, event_bytes = record[:3]
+            stamp = _TIMESTAMP.pack(_TIMESTAMP_MARKER, record[3]) if len(record) > 3 else b""
+            txn.put(KEY.pack(index), seal(chain_hash + stamp + event_bytes), db=events)
 
     def delete_events_before(self, index: int) -> int:
         """Retention: drop the event records below ``index`` in one transaction; return how
@@ -302,6 +309,12 @@ class DataStore:
         body = unseal("events", index, value)
         if len(body) < _HASH_BYTES:
             raise LogCorruptError("events", index, "record shorter than its chain hash")
+        if len(body) > _HASH_BYTES and body[_HASH_BYTES] == _TIMESTAMP_MARKER:
+            if len(body) < _HASH_BYTES + _TIMESTAMP.size:
+                raise LogCorruptError("events", index, "record shorter than its timestamp")
+            _, timestamp_ns = _TIMESTAMP.unpack_from(body, _HASH_BYTES)
+            return StoredEvents(index, body[:_HASH_BYTES],
+                                body[_HASH_BYTES + _TIMESTAMP.size:], timestamp_ns)
         return StoredEvents(index, body[:_HASH_BYTES], body[_HASH_BYTES:])
 
     def _last_key(self, db: object) -> int:

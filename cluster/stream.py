@@ -7,6 +7,7 @@ resumes at the next position, so a consumer never sees a gap or a repeat.
     stream = EventStream(["127.0.0.1:7201", ...], from_position=1)
     await stream.start()
     async for position, outcomes in stream: ...
+    async for entry in stream.entries(): ...  # StreamedEntry: also the entry's timestamp
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from typing import NamedTuple
 
 from venue.codecs import Schema
 from venue.codecs.schema import Outcome
@@ -29,6 +31,14 @@ BACKOFF_S_MIN, BACKOFF_S_MAX = 0.02, 1.0
 def _split(address: str) -> tuple[str, int]:
     host, _, port = address.rpartition(":")
     return host, int(port)
+
+
+class StreamedEntry(NamedTuple):
+    """One applied entry of the stream: its position, log timestamp and outcomes."""
+
+    position: int
+    timestamp_ns: int
+    outcomes: list[Outcome]
 
 
 class StreamGone(Exception):
@@ -69,10 +79,25 @@ class EventStream:
         return self
 
     async def __anext__(self) -> tuple[int, list[Outcome]]:
+        item = await self._next_item()
+        return item.position, self.schema.decode_outcomes(item.event_bytes)
+
+    async def entries(self) -> AsyncIterator[StreamedEntry]:
+        """Like iterating the stream, with each entry's log timestamp."""
+        while True:
+            item = await self._next_item()
+            yield StreamedEntry(item.position, item.timestamp_ns,
+                                self.schema.decode_outcomes(item.event_bytes))
+
+    def ready_entries(self) -> int:
+        """How many entries are already received and waiting (batching readers use it)."""
+        return self._queue.qsize()
+
+    async def _next_item(self) -> StreamItem:
         item = await self._queue.get()
         if isinstance(item, BaseException):
             raise item
-        return item.position, self.schema.decode_outcomes(item.event_bytes)
+        return item
 
     def _address(self) -> str:
         preferred = self._preferred() if self._preferred is not None else None

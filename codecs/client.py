@@ -121,10 +121,12 @@ class Reply(_Frame, tag=23):
 
 
 class StreamEntry(_Frame, tag=24):
-    """One applied entry: the canonical bytes of its outcomes (as in the event store)."""
+    """One applied entry: the canonical bytes of its outcomes (as in the event store), and
+    the entry's log timestamp (0 from a node whose store predates it)."""
 
     position: int
     event_bytes: bytes
+    timestamp_ns: int = 0
 
 
 class SubmitRefused(_Frame, tag=25):
