@@ -41,11 +41,13 @@ class WsVenue:
         credentials = config.credentials
         fix_local.seed_demo(self.folder, self.cluster.addresses, config.cluster_id,
                             OPERATOR_PRINCIPAL, credentials[OPERATOR_PRINCIPAL])
-        local.write_local_ws_gateway(self.folder, self.cluster.addresses, config.cluster_id,
-                                     DEMO_PRINCIPAL, credentials[DEMO_PRINCIPAL],
-                                     _free_port(), limits=LIMITS)
+        self.gateway, lines = local.start_local(
+            self.folder, self.cluster.addresses, config.cluster_id, DEMO_PRINCIPAL,
+            credentials[DEMO_PRINCIPAL], _free_port(), limits=LIMITS)
+        assert self.gateway is not None, (self.folder / local.WS_LOG_FILE).read_text()
         self.config = local.load(self.folder)
-        self.start_gateway()
+        assert lines == local.describe(self.config)
+        assert lines[0] == f"  WebSocket JSON API: {self.url}"
 
     def start_gateway(self) -> None:
         self.gateway = local.start_ws_gateway(self.folder)
