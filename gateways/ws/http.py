@@ -1,7 +1,7 @@
 """Plain HTTP on the WebSocket port: ``GET /health``, ``GET /stats`` (the core's counters as
-JSON) and static files from ``gateways/ws/static/`` (``/`` is its ``index.html``), so a page
-can be served from the same port later. Anything with an ``Upgrade: websocket`` header
-goes on to the JSON API."""
+JSON), ``GET /schema.json`` (the API as JSON Schema) and static files from
+``gateways/ws/static/`` (``/`` is its ``index.html``), so a page can be served from the same
+port later. Anything with an ``Upgrade: websocket`` header goes on to the JSON API."""
 
 from __future__ import annotations
 
@@ -15,8 +15,11 @@ from websockets.asyncio.server import ServerConnection
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
+from .schema import json_schema
+
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 STATIC_FILE_BYTES_MAX = 4 * 1024 * 1024
+SCHEMA_JSON = json.dumps(json_schema(), indent=1).encode()
 
 
 def _response(status: HTTPStatus, body: bytes, content_type: str) -> Response:
@@ -48,6 +51,8 @@ def answer_http(connection: ServerConnection, request: Request,
         return _response(HTTPStatus.OK, b"ok\n", "text/plain")
     if path == "/stats":
         return _response(HTTPStatus.OK, json.dumps(stats()).encode(), "application/json")
+    if path == "/schema.json":
+        return _response(HTTPStatus.OK, SCHEMA_JSON, "application/schema+json")
     found = static_file(path)
     if found is None or found.stat().st_size > STATIC_FILE_BYTES_MAX:
         return _response(HTTPStatus.NOT_FOUND, b"not found; the JSON API is a WebSocket "

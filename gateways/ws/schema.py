@@ -20,21 +20,24 @@ venue.gateways.ws.schema.SchemaError: Expected `int | null`, got `str` - at `$.o
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
 __all__ = [
     "Auth", "Authenticated", "Cancel", "ClientMessage", "DepthSnapshot", "DepthUpdate",
     "Error", "Level", "LevelChange", "OpenOrders", "OrderUpdate", "Replace", "SchemaError",
-    "Status", "Submit", "Subscribe", "Subscribed", "Trade", "Unsubscribe", "Unsubscribed",
-    "decode_client", "encode",
+    "ServerMessage", "Status", "Submit", "Subscribe", "Subscribed", "Trade", "Unsubscribe",
+    "Unsubscribed", "decode_client", "encode", "json_schema",
 ]
 
 SideName = Literal["buy", "sell"]
 OrderTypeName = Literal["limit", "market", "stop", "stop_limit"]
 TimeInForceName = Literal["gtc", "ioc", "fok", "day", "gtd"]
 Channel = Literal["depth", "trades", "status"]
+#: a non-negative decimal string, ``"65100.50"``; its decimals are checked per instrument
+Decimal = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{1,20}(\.[0-9]{1,20})?$",
+                                      examples=["65100.50", "0.2500"])]
 OrderStatus = Literal["accepted", "filled", "partially_filled", "cancelled", "replaced",
                       "rejected", "expired", "triggered", "restated"]
 
@@ -52,12 +55,12 @@ class Submit(_In, tag="submit"):
     symbol: str
     side: SideName
     order_type: OrderTypeName  # ("type" names the message)
-    quantity: str
+    quantity: Decimal
     time_in_force: TimeInForceName | None = None  # default: gtc, ioc for market orders
-    price: str | None = None  # limit and stop_limit only
-    stop_price: str | None = None  # stop and stop_limit only
+    price: Decimal | None = None  # limit and stop_limit only
+    stop_price: Decimal | None = None  # stop and stop_limit only
     post_only: bool = False
-    display_quantity: str | None = None  # iceberg
+    display_quantity: Decimal | None = None  # iceberg
     expire_time_ns: int = 0  # gtd
 
 
@@ -74,9 +77,9 @@ class Cancel(_In, tag="cancel"):
 class Replace(_In, tag="replace"):
     orig_client_order_id: str
     client_order_id: str
-    quantity: str
-    price: str | None = None
-    stop_price: str | None = None
+    quantity: Decimal
+    price: Decimal | None = None
+    stop_price: Decimal | None = None
     symbol: str | None = None
 
 
@@ -226,6 +229,20 @@ class SchemaError(ValueError):
         elif named and field:
             field = f"{field}.{named.group(1)}"
         return cls(text, field or None)
+
+
+ServerMessage = (Authenticated | OpenOrders | Subscribed | Unsubscribed | OrderUpdate
+                 | DepthSnapshot | DepthUpdate | Trade | Status | Error)
+
+
+def json_schema() -> dict:
+    """The API as JSON Schema (what ``GET /schema.json`` serves): ``client`` and
+    ``server`` unions, every message under ``$defs``."""
+    (client, server), components = msgspec.json.schema_components(
+        (ClientMessage, ServerMessage), ref_template="#/$defs/{name}")
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema",
+            "title": "venue WebSocket API", "client": client, "server": server,
+            "$defs": components}
 
 
 _AT_PATH = re.compile(r"at `\$\.?([^`]*)`")

@@ -4,8 +4,11 @@ against a ``venue ws-gateway`` process in front of a real 3-node cluster."""
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 from websockets.asyncio.client import connect
@@ -139,7 +142,16 @@ def test_a_client_that_does_not_read_is_closed_while_others_trade_on(
     asyncio.run(run())
 
 
-def test_http_on_the_same_port_answers_health_and_stats(ws_venue: WsVenue) -> None:
+def test_http_on_the_same_port_answers_health_stats_and_the_schema(
+        ws_venue: WsVenue) -> None:
     stats = ws_venue.stats()
     assert {"connections", "authenticated", "position", "rate_limited"} <= set(stats)
     assert stats["position"] > 0
+    base = f"http://{ws_venue.config.host}:{ws_venue.config.port}"
+    with urllib.request.urlopen(f"{base}/schema.json", timeout=5) as response:
+        assert json.loads(response.read())["title"] == "venue WebSocket API"
+    with urllib.request.urlopen(f"{base}/health", timeout=5) as response:
+        assert response.read() == b"ok\n"
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        urllib.request.urlopen(f"{base}/nothing-here", timeout=5)
+    assert missing.value.code == 404

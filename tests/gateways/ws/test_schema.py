@@ -100,3 +100,24 @@ def test_text_that_is_not_json_is_a_schema_error_without_a_field() -> None:
 def test_the_client_union_covers_exactly_the_documented_types() -> None:
     tags = {cls.__struct_config__.tag for cls in schema.ClientMessage.__args__}
     assert tags == {"auth", "submit", "cancel", "replace", "subscribe", "unsubscribe"}
+
+
+def test_a_decimal_that_is_not_plain_digits_is_a_schema_error_on_its_field() -> None:
+    for text in ("1e5", "-1", "1.", ".5", "1,5", " 1"):
+        with pytest.raises(SchemaError) as caught:
+            decode_client(json.dumps({"type": "replace", "orig_client_order_id": "a",
+                                      "client_order_id": "b", "quantity": text}))
+        assert caught.value.field == "quantity", text
+
+
+def test_the_json_schema_documents_every_message_and_decimal_strings() -> None:
+    document = schema.json_schema()
+    client_tags = set(document["client"]["discriminator"]["mapping"])
+    server_tags = set(document["server"]["discriminator"]["mapping"])
+    assert client_tags == {"auth", "submit", "cancel", "replace", "subscribe", "unsubscribe"}
+    assert server_tags == {"authenticated", "open_orders", "subscribed", "unsubscribed",
+                           "order", "depth_snapshot", "depth_update", "trade", "status",
+                           "error"}
+    price = document["$defs"]["Submit"]["properties"]["price"]["anyOf"][0]
+    assert price["type"] == "string" and "pattern" in price
+    json.dumps(document)  # serialisable as served
