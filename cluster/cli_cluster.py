@@ -85,10 +85,9 @@ def start_node(folder: Path, path: Path, join: bool = False) -> subprocess.Popen
             [sys.executable, "-m", "venue.cluster.cli", "node", "--config", str(path),
              *(["--join"] if join else [])],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    pids_path = folder / "pids.json"
-    pids = json.loads(pids_path.read_text()) if pids_path.exists() else {}
-    pids[str(node_id)] = process.pid
-    pids_path.write_text(json.dumps(pids) + "\n")
+    from .edges import record_pid
+
+    record_pid(folder, str(node_id), process.pid)
     return process
 
 
@@ -144,26 +143,13 @@ def cmd_up(args: argparse.Namespace) -> int:
         if member.metrics:
             print(f"  metrics: http://{member.metrics[0]}:{member.metrics[1]}/metrics "
                   f"(node {node_id})")
-    gateway = _start_fix_gateway(folder, config, addresses.split(","), args.base_port)
-    if gateway is None:
-        stop_pids({node_id: p.pid for node_id, p in processes.items()})
-        return 1
-    processes["fix-gateway"] = gateway
-    from venue.gateways.console import local as console_local
+    from .edges import start_edges
 
-    console, lines = console_local.start_local(
-        folder, addresses.split(","), config.cluster_id, OPERATOR_PRINCIPAL,
-        config.credentials[OPERATOR_PRINCIPAL], args.base_port + 400)
-    if console is None:
-        print(f"venue up: {lines[0]}", file=sys.stderr)
+    if not start_edges(folder, config, addresses.split(","), args.base_port, processes):
         stop_pids({str(key): p.pid for key, p in processes.items()})
         return 1
-    _record_pid(folder, "console", console.pid)
-    processes["console"] = console
-    for line in lines:
-        print(line)
     print(f"  status: venue status --dir {folder}    logs: {folder}/node-N.log, "
-          f"{folder}/fix-gateway.log, {folder}/console.log")
+          f"{folder}/fix-gateway.log, ws-gateway.log, console.log")
     if args.detach:
         print(f"  stop: venue down --dir {folder}", flush=True)
         return 0
@@ -178,37 +164,6 @@ def cmd_up(args: argparse.Namespace) -> int:
         stop_pids({node_id: p.pid for node_id, p in processes.items()})
         print("venue up: stopped")
         return 0
-
-
-def _start_fix_gateway(folder: Path, config, addresses: list[str],
-                       base_port: int) -> subprocess.Popen | None:
-    """The FIX gateway with the demo sessions; on a fresh cluster, demo instruments and
-    balances first. None (and a message) if it does not come up."""
-    from venue.gateways.fix import local
-
-    local.write_local_gateway(folder, addresses, config.cluster_id, DEMO_PRINCIPAL,
-                              config.credentials[DEMO_PRINCIPAL], base_port + 300)
-    if local.seed_demo(folder, addresses, config.cluster_id, OPERATOR_PRINCIPAL,
-                       config.credentials[OPERATOR_PRINCIPAL]):
-        print("  demo: BTC-USD and ETH-USD listed; accounts 101 and 102 funded")
-    gateway_config = local.load(folder)
-    process = local.start_gateway(folder)
-    _record_pid(folder, "fix-gateway", process.pid)
-    if not local.wait_listening(gateway_config.host, gateway_config.port, process):
-        print(f"venue up: the FIX gateway did not start; see {folder}/fix-gateway.log",
-              file=sys.stderr)
-        stop_pids({"fix-gateway": process.pid})
-        return None
-    for line in local.describe(gateway_config):
-        print(line)
-    return process
-
-
-def _record_pid(folder: Path, name: str, pid: int) -> None:
-    pids_path = folder / "pids.json"
-    pids = json.loads(pids_path.read_text()) if pids_path.exists() else {}
-    pids[name] = pid
-    pids_path.write_text(json.dumps(pids) + "\n")
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -169,8 +169,8 @@ def free_base_port(nodes: int, rng: random.Random | None = None) -> int:
         try:
             ports = [base + offset + node for offset in (0, 100, 200)
                      for node in range(1, nodes + 2)]
-            # base + 300: venue up's FIX gateway, + 400 its operator console
-            for port in (*ports, base + 300, base + 400):
+            # venue up's FIX gateway (base + 300), operator console (+ 400), WS gateway (+ 500)
+            for port in (*ports, base + 300, base + 400, base + 500):
                 with socket.socket() as probe:
                     probe.bind(("127.0.0.1", port))
         except OSError:
