@@ -30,6 +30,11 @@ class Config:
     - ``committed_size_per_ready_bytes_max``: bound on committed entries per Ready.
     - ``applied``: on restart, the index the application has already applied (default:
       the storage's snapshot index).
+    - ``recovering``: this node may have forgotten entries it acknowledged (it restarted
+      after a crash in ``replicated`` durability mode, where entries are acknowledged from
+      memory and synced later). Until it has caught up with a leader it neither votes,
+      grants pre-votes nor campaigns; see ``recovery.py`` for the rule, why it is safe
+      while fewer than a majority are recovering, and the fallback when a majority is.
     """
 
     id: int
@@ -42,6 +47,7 @@ class Config:
     uncommitted_size_bytes_max: int = 64 << 20
     committed_size_per_ready_bytes_max: int = 4 << 20
     applied: int = 0
+    recovering: bool = False
 
     def __post_init__(self) -> None:
         for field in fields(self):

@@ -87,6 +87,10 @@ def step_leader(r: Raft, m: Message) -> None:
             _handle_append_success(r, progress, m)
     elif m.type == MT.HEARTBEAT_RESPONSE:
         progress.recent_active = True
+        if m.reject and m.reject_hint < progress.match:
+            # A recovering follower holds less than it once acknowledged (recovery.py).
+            progress.match = m.reject_hint
+            progress.become_probe()
         progress.msg_app_flow_paused = False
         if progress.state == ProgressState.REPLICATE and progress.inflights.full():
             progress.inflights.free_first_one()  # a lost append must not stall us forever
@@ -170,7 +174,7 @@ def broadcast_heartbeat(r: Raft) -> None:
         if node_id != r.id:
             # Never tell a follower to commit past what it is known to hold.
             commit = min(r.tracker.progress[node_id].match, r.log.committed)
-            r.send(MT.HEARTBEAT, node_id, commit=commit)
+            r.send(MT.HEARTBEAT, node_id, commit=commit, index=r.log.last_index())
 
 
 def transfer_leader(r: Raft, transferee: int) -> None:

@@ -42,6 +42,8 @@ class MessageType(enum.IntEnum):
     HEARTBEAT_RESPONSE = 9
     TRANSFER_LEADER = 10
     TIMEOUT_NOW = 11
+    RECOVERY_POLL = 12
+    RECOVERY_POLL_RESPONSE = 13
 
 
 class HardState(msgspec.Struct, frozen=True, array_like=True):
@@ -106,7 +108,13 @@ class Message(msgspec.Struct, frozen=True, array_like=True):
     - ``VOTE``/``PRE_VOTE``: ``index``/``log_term`` are the candidate's last entry; ``force``
       marks a campaign started by leadership transfer (it may bypass the leader lease).
     - ``SNAPSHOT``: ``snapshot`` is set.
-    - ``HEARTBEAT``: ``commit`` is min(follower's match, leader's commit).
+    - ``HEARTBEAT``: ``commit`` is min(follower's match, leader's commit); ``index`` is the
+      leader's last index (a recovering follower catches up to it, ``recovery.py``).
+    - ``HEARTBEAT_RESPONSE``: ``reject`` from a recovering follower, with its last index in
+      ``reject_hint``: the leader lowers a higher match to it and probes again.
+    - ``RECOVERY_POLL``: ``index`` numbers the poll round; the ``RECOVERY_POLL_RESPONSE``
+      echoes it, does not ``reject`` when the responder is recovering and leaderless, and
+      names the responder's last entry in ``reject_hint`` (index) and ``log_term``.
     - ``TRANSFER_LEADER``: as in etcd, ``sender`` is the *transferee* (the wanted leader).
     """
 
@@ -165,5 +173,6 @@ RESPONSE_TYPES: dict[MessageType, bool] = {
     MessageType.VOTE_RESPONSE: True,
     MessageType.PRE_VOTE_RESPONSE: True,
     MessageType.HEARTBEAT_RESPONSE: True,
+    MessageType.RECOVERY_POLL_RESPONSE: True,
 }
 """Message types that answer a request (a dict, not a set: determinism rules)."""

@@ -88,6 +88,8 @@ class Status:
     lead_transferee: int
     conf_state: ConfState
     progress: dict[int, ProgressStatus] = field(default_factory=dict)  # leader only
+    recovering: bool = False  # may lack entries it acknowledged: no votes yet (recovery.py)
+    fell_back: bool = False  # left recovering because too many voters were recovering
 
 
 class RawNode:
@@ -238,4 +240,4 @@ class RawNode:
                                                    p.is_learner)
         return Status(r.id, r.role, r.term, r.vote, r.lead, r.log.committed, r.log.applied,
                       r.log.first_index(), r.log.last_index(), r.lead_transferee,
-                      r.tracker.conf_state(), progress)
+                      r.tracker.conf_state(), progress, r.recovery is not None, r.fell_back)

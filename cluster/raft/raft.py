@@ -14,7 +14,7 @@ import msgspec
 
 from venue.codecs import EntryKind
 
-from . import leader, membership
+from . import leader, membership, recovery
 from .config import Config
 from .log import RaftLog
 from .messages import NONE, HardState, Message, MessageType, Snapshot
@@ -64,6 +64,10 @@ class Raft:
         self.lead_transferee = NONE
         self.pending_conf_index = 0
         self.uncommitted_size_bytes = 0
+        # None unless this node may have forgotten entries it acknowledged (recovery.py)
+        self.recovery = recovery.Recovery() if config.recovering else None
+        self.fell_back = False  # it left recovering by the fallback
+        self.fallback: recovery.Fallback | None = None  # since the fallback: a vote floor
         self._load_hard_state(hard_state)
         self._load_applied(config.applied)
         self.become_follower(self.term, NONE)
@@ -180,7 +184,10 @@ class Raft:
 
     def _tick_election(self) -> None:
         self.election_elapsed += 1
-        if self.promotable() and self.election_elapsed >= self.randomized_election_timeout:
+        recovery.tick_fallback(self)
+        if self.recovery is not None:
+            recovery.tick(self)  # it may not campaign: it polls, and may fall back
+        elif self.promotable() and self.election_elapsed >= self.randomized_election_timeout:
             self.election_elapsed = 0
             self.hup(CampaignKind.ELECTION)
 
@@ -203,7 +210,7 @@ class Raft:
 
     def hup(self, kind: CampaignKind) -> None:
         """Start a campaign if allowed. ``ELECTION`` means pre-vote first when enabled."""
-        if self.role == Role.LEADER or not self.promotable():
+        if self.role == Role.LEADER or not self.promotable() or self.recovery is not None:
             return
         if self._has_unapplied_conf_change():
             return  # the membership we would campaign in is about to change
@@ -249,6 +256,9 @@ class Raft:
 
     def step(self, m: Message) -> None:
         """Handle one message from a peer."""
+        if m.type in (MT.RECOVERY_POLL, MT.RECOVERY_POLL_RESPONSE):
+            recovery.step_poll(self, m)
+            return
         if m.term > self.term:
             if m.type in (MT.VOTE, MT.PRE_VOTE) and not m.force and self._in_lease():
                 return  # we heard from a leader recently: do not let this node disrupt it
@@ -285,8 +295,11 @@ class Raft:
 
     def _handle_vote_request(self, m: Message) -> None:
         response = MT.VOTE_RESPONSE if m.type == MT.VOTE else MT.PRE_VOTE_RESPONSE
-        can_vote = (self.vote == m.sender or (self.vote == NONE and self.lead == NONE)
-                    or (m.type == MT.PRE_VOTE and m.term > self.term))
+        # A recovering node may lack entries it acknowledged: its vote would not count
+        # them, so it gives none (recovery.py).
+        can_vote = recovery.may_vote(self, m) and (
+            self.vote == m.sender or (self.vote == NONE and self.lead == NONE)
+            or (m.type == MT.PRE_VOTE and m.term > self.term))
         if can_vote and self.log.is_up_to_date(m.index, m.log_term):
             self.send(response, m.sender, term=m.term)
             if m.type == MT.VOTE:
@@ -322,9 +335,13 @@ class Raft:
                 self.become_follower(self.term, NONE)
 
     def _handle_leader_message(self, m: Message) -> None:
+        self.fallback = None  # a leader exists again (recovery.py)
         if m.type == MT.APPEND:
             self._handle_append(m)
         elif m.type == MT.HEARTBEAT:
+            if self.recovery is not None:
+                recovery.on_heartbeat(self, m)
+                return
             self.log.commit_to(m.commit)
             self.send(MT.HEARTBEAT_RESPONSE, m.sender)
         else:
@@ -333,10 +350,12 @@ class Raft:
     def _handle_append(self, m: Message) -> None:
         if m.index < self.log.committed:
             self.send(MT.APPEND_RESPONSE, m.sender, index=self.log.committed)
+            recovery.maybe_finish(self)
             return
         last_new = self.log.maybe_append(m.index, m.log_term, m.commit, m.entries)
         if last_new is not None:
             self.send(MT.APPEND_RESPONSE, m.sender, index=last_new)
+            recovery.on_matched(self, last_new)
             return
         # Fast back-off: tell the leader the last entry that could match its log, so it
         # skips a whole conflicting term per round trip instead of one entry.
@@ -353,6 +372,7 @@ class Raft:
             self.send(MT.APPEND_RESPONSE, m.sender, index=self.log.last_index())
         else:
             self.send(MT.APPEND_RESPONSE, m.sender, index=self.log.committed)
+        recovery.on_matched(self, self.log.committed)
 
     def _restore(self, snapshot: Snapshot) -> bool:
         if snapshot.index <= self.log.committed:

@@ -104,7 +104,10 @@ def run_command(env: Env, line: str) -> list[str]:
         env.groups = []
         env.output.append("ok")
     elif name == "restart":
-        env.restart(ints[0])
+        if "keep" in options:  # lose the stored entries after index ``keep`` first
+            env.lose_entries_after(ints[0], int(options["keep"]))  # type: ignore[arg-type]
+        settings = {"recovering": bool(options["recovering"])} if "recovering" in options else {}
+        env.restart(ints[0], **settings)
     else:
         _inspect(env, name, ints)
     return env.output or ["ok"]

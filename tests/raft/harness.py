@@ -8,6 +8,7 @@ entry applied at an index must be the same on every node.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from random import Random
 
@@ -98,9 +99,10 @@ class Env:
         return RawNode(config, storage, Random(self.seed * 1000 + config.id))
 
     def restart(self, node_id: int, **settings: int | bool) -> None:
-        """Crash and restart a node: it keeps only what it persisted."""
+        """Crash and restart a node: it keeps only what it persisted. ``settings`` change
+        its Config (``recovering`` applies to this start only)."""
         nut = self.nodes[node_id]
-        config = Config(id=node_id, **settings) if settings else nut.config  # type: ignore
+        config = dataclasses.replace(nut.config, **{"recovering": False, **settings})
         snapshot = nut.storage.snapshot()
         nut.node = self._raw_node(config, nut.storage)
         nut.config = config
@@ -111,6 +113,19 @@ class Env:
                 self.drop_message(m)
         self.network = [m for m in self.network if m.to != node_id]
         self.output.append(render.state(nut.node))
+
+    def lose_entries_after(self, node_id: int, index: int) -> None:
+        """Cut a node's stored log back to ``index`` (a crash in ``replicated`` mode loses
+        entries it acknowledged from memory); its term and vote survive. Restart it next."""
+        nut = self.nodes[node_id]
+        old = nut.storage
+        storage = MemoryStorage(old.snapshot())
+        if index > old.first_index() - 1:
+            storage.append(old.entries(old.first_index(), index + 1, 1 << 62))
+        hard_state = old.hard_state
+        storage.set_hard_state(msgspec.structs.replace(
+            hard_state, commit=min(hard_state.commit, storage.last_index())))
+        nut.storage = storage
 
     def node(self, node_id: int) -> RawNode:
         return self.nodes[node_id].node

@@ -59,6 +59,12 @@ def message(m: Message) -> str:
         text += " Rejected" if m.reject else ""
     elif m.type == MT.HEARTBEAT:
         text += f" Commit:{m.commit}"
+    elif m.type == MT.HEARTBEAT_RESPONSE and m.reject:
+        text += f" Rejected (Last: {m.reject_hint})"
+    elif m.type == MT.RECOVERY_POLL:
+        text += f" Round:{m.index}"
+    elif m.type == MT.RECOVERY_POLL_RESPONSE:
+        text += f" Round:{m.index}" + (" No" if m.reject else " Yes")
     elif m.type == MT.SNAPSHOT and m.snapshot is not None:
         text += f" Snapshot: {snapshot(m.snapshot)}"
     return text
@@ -87,7 +93,7 @@ def state(node: RawNode) -> str:
     membership = ("Voter" if status.id in status.conf_state.voters
                   else "Learner" if status.id in status.conf_state.learners else "Non-member")
     return (f"{status.id}: {status.role.name} ({membership}) Term:{status.term} "
-            f"Lead:{status.lead}")
+            f"Lead:{status.lead}" + (" Recovering" if status.recovering else ""))
 
 
 def progress(node: RawNode) -> list[str]:
