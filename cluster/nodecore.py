@@ -38,6 +38,7 @@ from venue.codecs import (
 )
 from venue.engine import Engine
 
+from . import runs
 from .divergence import DivergenceChecker
 from .nodetypes import (
     NodeSettings,
@@ -85,7 +86,8 @@ class NodeCore:
                         election_timeout_ticks=settings.election_timeout_ticks,
                         heartbeat_interval_ticks=settings.heartbeat_interval_ticks,
                         message_size_bytes_max=settings.message_size_bytes_max,
-                        applied=self.engine.applied_index)
+                        applied=self.engine.applied_index,
+                        recovering=runs.begin_run(store))  # raft/recovery.py
         self.raw = RawNode(config, self.storage, rng)
         self._queue: list[ClientCommand] = []
         self._opening: dict[tuple[int, int], int] = {}  # (index, term) -> token
@@ -144,7 +146,7 @@ class NodeCore:
                 "leader_id": status.lead, "commit_index": status.commit,
                 "applied_index": self.engine.applied_index,
                 "last_index": status.last_index, "queued_commands": len(self._queue),
-                "halted": self.halted_reason,
+                "halted": self.halted_reason, "recovering": status.recovering,
                 "checked": {str(node): index for node, index in
                             sorted(self.checker.agreed.items())},
                 "divergences": [d.describe() for d in self.checker.divergences],
@@ -160,7 +162,8 @@ class NodeCore:
         if message.type in _VOTE_REQUESTS and self.storage.snapshot_metadata().index == 0:
             return  # joining with nothing: no vote until a leader has sent a snapshot
         last_index = self.raw._raft.log.last_index()
-        if message.type == MessageType.HEARTBEAT and message.commit > last_index:
+        if (message.type == MessageType.HEARTBEAT and message.commit > last_index
+                and self.raw._raft.recovery is None):  # a recovering core answers it itself
             # The leader remembers this node holding entries it no longer has (its disk
             # was lost and it rejoined). With an empty log, answer as if the heartbeat
             # named no commit: the answer makes the leader probe, find the log gone and
@@ -380,6 +383,10 @@ class NodeCore:
         applied = self.engine.applied_index
         if applied - self._last_snapshot_index >= self.settings.snapshot_interval_entries:
             self.take_snapshot()
+
+    def stop_cleanly(self) -> None:
+        """Before the store closes on a clean stop: sync, and record the stop as clean."""
+        runs.end_run(self.store, caught_up=not self.raw.status().recovering)
 
     def finish_snapshot(self) -> None:
         """Wait for a background snapshot's child and record its snapshot (before the

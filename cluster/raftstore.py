@@ -3,7 +3,8 @@
 It lives in a node's ``DataStore`` (the ``log`` sub-database, checksummed records) and adds,
 in the ``meta`` sub-database, the hard state, the latest snapshot and the compaction point.
 ``persist`` writes everything one ``Ready`` hands the node loop (snapshot, entries, hard
-state) in ONE transaction, synced in ``fsync`` mode, before the loop sends any message.
+state) in ONE transaction, synced in ``fsync`` mode (in ``replicated`` mode only when the
+term or vote changed), before the loop sends any message.
 
 The terms of the stored entries are cached in memory (8 bytes an entry, bounded by
 compaction) because Raft asks for terms far more often than for entries.
@@ -32,7 +33,7 @@ from .raft.storage import (
     check_newer_snapshot,
     check_term_index,
 )
-from .store import KEY, DataStore, LogCorruptError, seal, unseal
+from .store import KEY, DataStore, Durability, LogCorruptError, seal, unseal
 
 _HARD_STATE = b"raft_hard_state"
 _SNAPSHOT = b"raft_snapshot"
@@ -148,6 +149,11 @@ class LmdbRaftStorage:
                 self._put(txn, _HARD_STATE, hard_state)
             if event_records:
                 self.store.put_events_in(txn, event_records)
+        if self.store.durability is Durability.REPLICATED and hard_state is not None and (
+                hard_state.term, hard_state.vote) != (self._hard_state.term, self._hard_state.vote):
+            # A forgotten vote could elect two leaders in one term, which no durability mode
+            # allows: term and vote are synced at once in replicated mode too.
+            self.store.sync()
         return hard_state, snapshot, offset, terms
 
     def publish(self, written: tuple) -> None:

@@ -115,6 +115,7 @@ class NodeServer:
                 await task
         self._disk.shutdown(wait=True)  # a write in flight finishes before the store closes
         self.core.finish_snapshot()
+        self.core.stop_cleanly()
         for server in (self._client_server, self._metrics_server):
             if server is not None:
                 server.close()

@@ -14,7 +14,10 @@ under the wrong key, or a gap raises ``LogCorruptError`` naming the index.
 
 Durability: in ``fsync`` mode every write transaction is synced before it returns; in
 ``replicated`` mode LMDB does not sync (the OS writes pages back later), so a machine crash
-may lose the unsynced tail; a process crash loses nothing.
+may lose the unsynced tail; a process crash loses nothing. A change of Raft term or vote is
+synced at once in both modes (``LmdbRaftStorage.write``). ``runs.py`` records
+replicated-mode runs in ``meta``, so that a node restarting after a machine crash knows it
+may have lost entries it acknowledged and restarts recovering (cluster/raft/recovery.py).
 """
 
 from __future__ import annotations
@@ -163,6 +166,10 @@ class DataStore:
 
     def close(self) -> None:
         self._env.close()
+
+    def sync(self) -> None:
+        """Flush every committed transaction to disk (``replicated`` mode defers this)."""
+        self._env.sync(True)
 
     def begin(self, write: bool = False) -> lmdb.Transaction:
         """A transaction over every sub-database (for writers that must be atomic across
