@@ -85,9 +85,13 @@ class EventStream:
     async def entries(self) -> AsyncIterator[StreamedEntry]:
         """Like iterating the stream, with each entry's log timestamp."""
         while True:
-            item = await self._next_item()
-            yield StreamedEntry(item.position, item.timestamp_ns,
-                                self.schema.decode_outcomes(item.event_bytes))
+            yield await self.next_entry()
+
+    async def next_entry(self) -> StreamedEntry:
+        """The next entry. Safe to cancel (``asyncio.wait_for``): an entry is never lost."""
+        item = await self._next_item()
+        return StreamedEntry(item.position, item.timestamp_ns,
+                             self.schema.decode_outcomes(item.event_bytes))
 
     def ready_entries(self) -> int:
         """How many entries are already received and waiting (batching readers use it)."""

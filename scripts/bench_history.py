@@ -18,6 +18,7 @@ last line is one JSON object.
 
     python scripts/bench_history.py            # 200,000 commands x 5 runs
     python scripts/bench_history.py --quick    # under a minute
+    python scripts/bench_history.py --live     # and through a live 3-node cluster's stream
 """
 
 from __future__ import annotations
@@ -156,6 +157,9 @@ def main() -> int:
     parser.add_argument("--batch-entries", type=int, default=2_000)
     parser.add_argument("--postgres", help="a DSN (default: a throwaway local server)")
     parser.add_argument("--quick", action="store_true", help="60,000 commands x 3 runs")
+    parser.add_argument("--live", action="store_true",
+                        help="also read a live 3-node cluster's stream (bench_history_live)")
+    parser.add_argument("--live-orders", type=int, default=50_000)
     args = parser.parse_args()
     if args.quick:
         args.commands, args.runs = 60_000, 3
@@ -164,26 +168,37 @@ def main() -> int:
           f"{args.batch_entries:,} entries per transaction, {args.runs} runs")
     stream = record_stream(args.commands, args.commands_per_entry)
     folder = Path(tempfile.mkdtemp(prefix="venue-bench-history-"))
+    made = iter(range(1_000_000))
+
+    def fresh_sqlite(run: int) -> HistoryDatabase:
+        return open_history(folder / f"run-{next(made)}.db")
+
+    server, postgres = _postgres(args)
     figures = []
     try:
-        made = iter(range(1_000_000))
+        backends = {"sqlite": fresh_sqlite, **({"postgres": postgres} if postgres else {})}
+        for name, fresh in backends.items():
+            rate = measure(name, fresh, stream, args.runs, args.batch_entries)
+            small = measure(f"{name}/{SMALL_BATCH_ENTRIES}", fresh, stream, args.runs,
+                            SMALL_BATCH_ENTRIES)
+            figures += [figure(f"{name}_events_per_s", rate, "events/s"),
+                        figure(f"{name}_events_per_s_small_batches", small, "events/s")]
+        if args.live:
+            from bench_history_live import measure_live
 
-        def fresh_sqlite(run: int) -> HistoryDatabase:
-            return open_history(folder / f"run-{next(made)}.db")
-
-        rate = measure("sqlite", fresh_sqlite, stream, args.runs, args.batch_entries)
-        figures.append(figure("sqlite_events_per_s", rate, "events/s"))
-        rate = measure(f"sqlite/{SMALL_BATCH_ENTRIES}", fresh_sqlite, stream, args.runs,
-                       SMALL_BATCH_ENTRIES)
-        figures.append(figure("sqlite_events_per_s_small_batches", rate, "events/s"))
+            live = measure_live(backends, args.live_orders, min(args.runs, 3), SEED)
+            figures += [figure(f"{name}_live_events_per_s", rate, "events/s")
+                        for name, rate in live.items()]
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    figures.extend(_postgres_figures(args, stream))
+        if server is not None:
+            server.stop()
     print_json_line("bench_history", figures, name="bench_history")
     return 0
 
 
-def _postgres_figures(args: argparse.Namespace, stream: list) -> list[dict]:
+def _postgres(args: argparse.Namespace):
+    """(the throwaway server or None, a factory of fresh databases or None)."""
     server = None
     dsn = args.postgres
     if dsn is None:
@@ -191,19 +206,10 @@ def _postgres_figures(args: argparse.Namespace, stream: list) -> list[dict]:
         if server.bin_dir is None:
             print("postgres: skipped (no server binaries in /usr/lib/postgresql/*/bin; "
                   "apt-get install postgresql, or give --postgres DSN)")
-            return []
-    try:
-        dsn = dsn or server.start()
-        base = " ".join(part for part in dsn.split() if not part.startswith("dbname="))
-        rate = measure("postgres", postgres_factory(base), stream, args.runs,
-                       args.batch_entries)
-        small = measure(f"postgres/{SMALL_BATCH_ENTRIES}", postgres_factory(base), stream,
-                        args.runs, SMALL_BATCH_ENTRIES)
-        return [figure("postgres_events_per_s", rate, "events/s"),
-                figure("postgres_events_per_s_small_batches", small, "events/s")]
-    finally:
-        if server is not None:
-            server.stop()
+            return None, None
+        dsn = server.start()
+    base = " ".join(part for part in dsn.split() if not part.startswith("dbname="))
+    return server, postgres_factory(base)
 
 
 if __name__ == "__main__":

@@ -2,9 +2,10 @@
 and write each batch of entries, with the new mark, in one transaction; serve the queries
 over HTTP meanwhile.
 
-A batch closes when the stream has nothing more ready, or at ``batch_entries_max`` entries,
-or ``batch_interval_ms`` after its first entry: catch-up writes big batches, live flow small
-ones, and no entry waits longer than the interval to be written.
+A batch closes at ``batch_entries_max`` entries, or ``batch_interval_ms`` after its first
+entry, or when no next entry arrives within ``LINGER_S`` (5 ms): a catch-up, whose entries
+come a TCP read at a time, writes big batches; live flow writes small ones, each entry at
+most the linger (and never more than the interval) after it arrived.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from .queries import HistoryQueries, iso_time
 log = logging.getLogger("venue.history")
 BATCH_ENTRIES_MAX_DEFAULT = 2_000
 BATCH_INTERVAL_MS_DEFAULT = 200
+LINGER_S = 0.005  # wait this long for the next entry before writing a batch
 
 
 class HistoryConfigError(ValueError):
@@ -97,20 +99,27 @@ class HistoryWriter:
     async def run(self) -> None:
         await self.stream.start()
         try:
-            entries = self.stream.entries()
             while True:
-                await self._batch(entries)
+                await self._batch()
         finally:
             await self.stream.close()
 
-    async def _batch(self, entries: Any) -> None:
+    async def _batch(self) -> None:
         folder, stream = self.folder, self.stream
-        entry = await anext(entries)
+        entry = await stream.next_entry()
         folder.add(entry.position, entry.timestamp_ns, entry.outcomes)
         deadline = time.monotonic() + self.batch_interval_s
-        while (folder.batch.entries < self.batch_entries_max and stream.ready_entries()
-               and time.monotonic() < deadline):
-            entry = await anext(entries)
+        while folder.batch.entries < self.batch_entries_max:
+            left_s = deadline - time.monotonic()
+            if left_s <= 0:
+                break
+            if stream.ready_entries():
+                entry = await stream.next_entry()
+            else:
+                try:
+                    entry = await asyncio.wait_for(stream.next_entry(), min(left_s, LINGER_S))
+                except TimeoutError:
+                    break
             folder.add(entry.position, entry.timestamp_ns, entry.outcomes)
         batch = folder.take()
         self.database.write(batch)
