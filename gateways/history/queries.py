@@ -22,6 +22,7 @@ LIMIT_DEFAULT, LIMIT_MAX = 100, 10_000
 TOP_N_DEFAULT, TOP_N_MAX = 10, 1_000
 WINDOW_S_MAX = 10 * 365 * 86_400
 TIME_NS_MAX = 2**63 - 1
+ORDER_IDS_PER_QUERY = 500
 
 
 class BadParameter(ValueError):
@@ -128,16 +129,33 @@ class HistoryQueries:
         count = parse_int("limit", limit, LIMIT_DEFAULT, 1, LIMIT_MAX)
         instruments = {int(row[0]): (row[1], int(row[2]), int(row[3]))
                        for row in self.database.query(schema.SELECT_INSTRUMENTS)}
+        rows = self.database.query(schema.SELECT_ACCOUNT_ORDERS, (int(account), count))
+        fills = self._fills_of([int(row[0]) for row in rows])
         orders = []
-        for row in self.database.query(schema.SELECT_ACCOUNT_ORDERS, (int(account), count)):
+        for row in rows:
             symbol, price_decimals, quantity_decimals = instruments.get(
                 int(row[2]), (str(row[2]), 0, 0))
             order = _order(row, symbol, price_decimals, quantity_decimals)
-            order["fills"] = [
-                self._trade(fill, symbol, price_decimals, quantity_decimals)
-                for fill in self.database.query(schema.SELECT_ORDER_FILLS, (row[0], row[0]))]
+            order["fills"] = [self._trade(fill, symbol, price_decimals, quantity_decimals)
+                              for fill in fills.get(int(row[0]), [])]
             orders.append(order)
         return {"account": int(account), "orders": orders}
+
+    def _fills_of(self, order_ids: list[int]) -> dict[int, list[tuple]]:
+        """Order id -> its fills in stream order, in a query per ``ORDER_IDS_PER_QUERY``
+        orders (not one per order)."""
+        fills: dict[int, list[tuple]] = {}
+        wanted = set(order_ids)
+        for start in range(0, len(order_ids), ORDER_IDS_PER_QUERY):
+            chunk = tuple(order_ids[start:start + ORDER_IDS_PER_QUERY])
+            marks = ", ".join("?" * len(chunk))
+            statement = schema.SELECT_ORDERS_FILLS.format(ids=marks)
+            for fill in self.database.query(statement, chunk + chunk):
+                for order_id in {int(fill[5]), int(fill[7])} & wanted:  # maker, taker
+                    fills.setdefault(order_id, []).append(fill)
+        for rows in fills.values():
+            rows.sort(key=lambda fill: (fill[9], fill[1]))  # position, trade id
+        return fills
 
     @staticmethod
     def _trade(row: tuple, symbol: str, price_decimals: int, quantity_decimals: int

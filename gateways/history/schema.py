@@ -143,6 +143,7 @@ ORDER_COLUMNS = ("order_id, account, instrument_id, client_order_id, side, order
 SELECT_ACCOUNT_ORDERS = (
     f"SELECT {ORDER_COLUMNS} FROM orders WHERE account = ? "
     "ORDER BY accepted_position DESC, order_id DESC LIMIT ?")
-SELECT_ORDER_FILLS = (
-    f"SELECT {FILL_COLUMNS} FROM fills WHERE maker_order_id = ? OR taker_order_id = ? "
-    "ORDER BY position, trade_id")
+# the fills of many orders at once; ``{ids}`` is a list of placeholders, used twice
+SELECT_ORDERS_FILLS = (
+    f"SELECT {FILL_COLUMNS} FROM fills WHERE maker_order_id IN ({{ids}}) "
+    f"UNION SELECT {FILL_COLUMNS} FROM fills WHERE taker_order_id IN ({{ids}})")

@@ -132,8 +132,9 @@ def test_each_query_is_served_by_its_index(scripted_db, statement, index):
 def test_order_fills_use_the_order_id_indexes(scripted_db):
     from venue.gateways.history import schema
 
+    statement = schema.SELECT_ORDERS_FILLS.format(ids="?, ?")
     plan = " ".join(str(row) for row in scripted_db.query(
-        "EXPLAIN QUERY PLAN " + schema.SELECT_ORDER_FILLS, (1, 1)))
+        "EXPLAIN QUERY PLAN " + statement, (1, 2, 1, 2)))
     assert "fills_by_maker_order" in plan and "fills_by_taker_order" in plan, plan
 
 
@@ -142,3 +143,39 @@ def test_a_readonly_connection_cannot_write(tmp_path, scripted_db):
     assert reader.high_water_mark() == scripted_db.high_water_mark()
     with pytest.raises(sqlite3.OperationalError):
         reader.query("DELETE FROM fills")
+
+
+def test_the_tables_agree_with_a_simple_model_of_the_events(tmp_path):
+    """Each order's filled quantity is the sum of its fills, its row is its last event's
+    state, and there is one fill row per OrderFilled and one order row per OrderAccepted."""
+    from venue.codecs import OrderAccepted, OrderCancelled, OrderFilled, OrderReplaced
+
+    rows = random_feed(seed=23, commands=600).rows
+    database = open_history(tmp_path / "history.db")
+    ingest(database, rows, batch_entries=13)
+    accepted, filled, leaves, fills = {}, {}, {}, 0
+    for _, _, outcomes in rows:
+        for event in (e for o in outcomes for e in o.events):
+            if isinstance(event, OrderAccepted):
+                accepted[event.order_id] = event
+                leaves[event.order_id] = event.quantity
+            elif isinstance(event, OrderFilled):
+                fills += 1
+                for order_id, left in ((event.maker_order_id, event.maker_leaves_quantity),
+                                       (event.taker_order_id, event.taker_leaves_quantity)):
+                    filled[order_id] = filled.get(order_id, 0) + event.quantity
+                    leaves[order_id] = left
+            elif isinstance(event, OrderCancelled):
+                leaves[event.order_id] = 0
+            elif isinstance(event, OrderReplaced):
+                leaves[event.order_id] = event.leaves_quantity
+    orders = {row[0]: row for row in database.table_rows("orders")}
+    assert set(orders) == set(accepted)
+    assert len(database.table_rows("fills")) == fills > 100
+    for order_id, row in orders.items():
+        assert row[11] == filled.get(order_id, 0), order_id  # filled_quantity
+        assert row[10] == leaves[order_id], order_id  # leaves_quantity
+    answer = HistoryQueries(database).account_orders("101", "10000")
+    for order in answer["orders"]:
+        assert len(order["fills"]) == sum(
+            1 for fill in database.table_rows("fills") if order["order_id"] in (fill[5], fill[7]))
