@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from venue.cluster.raft import Ready
+from venue.cluster.raft import Ready, recovery
 from venue.cluster.raft.log import RaftLog
 from venue.codecs import Event, OrderFilled, Side
 from venue.engine import ApplyContext, Module
@@ -50,6 +50,18 @@ def figure8_commit() -> Iterator[None]:
         yield
     finally:
         RaftLog.maybe_commit = original  # type: ignore[method-assign]
+
+
+@contextmanager
+def recovering_votes() -> Iterator[None]:
+    """Let a recovering node vote (replicated mode): it may have forgotten entries it
+    acknowledged, so its vote can elect a leader that lacks a committed entry."""
+    original = recovery.may_vote
+    recovery.may_vote = lambda r, m: True  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        recovery.may_vote = original  # type: ignore[assignment]
 
 
 class NodeDependentCounter(CounterModule):

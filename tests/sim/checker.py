@@ -138,6 +138,22 @@ class Checker:
         except AssertionError as exc:
             raise Violation(f"risk ledger broken on node {node_id} at {index}: {exc}") from None
 
+    def forget_after(self, index: int) -> None:
+        """A power loss in ``replicated`` mode may lose the committed entries after
+        ``index`` (powerloss.py): forget them, their chain hashes and effects, and the
+        acknowledgements of their commands. Everything up to ``index`` stays checked."""
+        self.entries = {i: entry for i, entry in self.entries.items() if i <= index}
+        self.chain = {i: chain_hash for i, chain_hash in self.chain.items() if i <= index}
+        lost = {key for key, at in self.effects.items() if at > index}
+        self.effects = {key: at for key, at in self.effects.items() if key not in lost}
+        self.acknowledged = {key: how for key, how in self.acknowledged.items()
+                             if key not in lost}
+        self.last_index = min(self.last_index, index)
+        self.timestamp_max_ns = self.entries[index].timestamp_ns if index in self.entries else 0
+        keep = bisect_right(self.transfer_indexes, index)
+        self.transfer_indexes = self.transfer_indexes[:keep]
+        self.transfer_totals = self.transfer_totals[:keep]
+
     # -- clients ---------------------------------------------------------------------------
 
     def on_acknowledged(self, session_id: int, client_seq: int, how: str) -> None:

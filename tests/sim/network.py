@@ -5,6 +5,10 @@ Whether a message arrives is decided when it is due: it is lost if it was droppe
 wire, if a partition cuts its direction then, or if its receiver is down. A lost SNAPSHOT is
 reported to its sender as failed; a message lost to a partition or a dead receiver is
 reported as unreachable (the transport's connection broke, which a sender notices).
+In ``replicated`` mode a message sent to a node before it crashed is lost even if the node
+has restarted by the time it is due, as over TCP (the connection dies with the process):
+the recovering rule relies on it (cluster/raft/recovery.py). In ``fsync`` mode such
+messages are still delivered, a harsher network than TCP that Raft tolerates.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ class InFlight:
     message: Message = field(compare=False)
     lost: bool = field(compare=False, default=False)
     sender_incarnation: int = field(compare=False, default=0)
+    to_incarnation: int = field(compare=False, default=0)
 
 
 class Network:
@@ -51,6 +56,7 @@ class Network:
         self._sequence = 0
         self.sent_count = 0
         self.lost_count = 0
+        self.incarnations: dict[int, int] = {}  # node -> how many times it crashed
 
     def __len__(self) -> int:
         return len(self._heap)
@@ -65,8 +71,9 @@ class Network:
             delay_max = self.faults.delay_steps_max if self.faulty else DELAY_STEPS_MAX
             lost = self.faulty and self.rng.randrange(100) < self.faults.drop_percent
             self._sequence += 1
-            heapq.heappush(self._heap, InFlight(now + 1 + self.rng.randrange(delay_max),
-                                                self._sequence, message, lost, incarnation))
+            heapq.heappush(self._heap, InFlight(
+                now + 1 + self.rng.randrange(delay_max), self._sequence, message, lost,
+                incarnation, self.incarnations.get(message.to, 0)))
 
     def due(self, now: int) -> list[InFlight]:
         """Pop every message due by ``now``, in due order."""
@@ -87,7 +94,11 @@ class Network:
         shuffled = list(node_ids)
         self.rng.shuffle(shuffled)
         cut = self.rng.randrange(1, len(shuffled))
-        left, right = sorted(shuffled[:cut]), sorted(shuffled[cut:])
+        return self.partition_off(sorted(shuffled[:cut]), node_ids)
+
+    def partition_off(self, left: list[int], node_ids: list[int]) -> str:
+        """Cut ``left`` off from the other nodes, both ways."""
+        right = [i for i in node_ids if i not in left]
         for a in left:
             for b in right:
                 self.blocked[(a, b)] = True

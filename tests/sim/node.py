@@ -63,7 +63,11 @@ class SimNode:
         """Start from durable storage (a fresh start or a restart)."""
         live = self.storage.live
         self.engine = self._engine_from(live.snapshot())
-        config = Config(id=self.id, **self.raft_settings)  # type: ignore[arg-type]
+        # In replicated mode a crash may have lost entries this node acknowledged: it
+        # restarts recovering (cluster/raft/recovery.py). Every restart here follows a crash.
+        recovering = self.storage.durability == "replicated" and self.incarnation > 0
+        config = Config(id=self.id, recovering=recovering,
+                        **self.raft_settings)  # type: ignore[arg-type]
         self.raw = RawNode(config, live, Random(self.rng.randrange(1 << 32)))
         self.outcomes = {}
         self.opened = {}
@@ -177,6 +181,9 @@ class SimNode:
         assert self.raw is not None
         conf_state = self.raw._raft.tracker.conf_state()
         return (*conf_state.voters, *conf_state.learners)
+
+    def recovering(self) -> bool:
+        return self.raw is not None and self.raw.status().recovering
 
     def is_leader(self) -> bool:
         return self.raw is not None and self.raw._raft.role == Role.LEADER

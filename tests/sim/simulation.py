@@ -12,13 +12,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from random import Random
 
-from venue.cluster.raft import ConfChangeType, ConfState, MessageType, ProposalDropped
+from venue.cluster.raft import (
+    ConfChangeType,
+    ConfState,
+    MessageType,
+    ProposalDropped,
+    next_conf_state,
+)
 from venue.codecs import ConfigChange
 
 from .checker import Checker, Violation
 from .clients import SimClient
 from .network import Faults, InFlight, Network
 from .node import ModuleFactory, SimNode
+from .powerloss import power_loss
 from .workload import WORKLOADS
 
 READY_ROUNDS_MAX = 3  # Readies a node handles per step
@@ -39,6 +46,15 @@ class Options:
     crash_per_mille: int = 4
     restart_percent: int = 3
     partition_per_mille: int = 6
+    # Adversarial timing for Figure 8 of the Raft paper (§5.4.2): cut the leader off, alone
+    # or with one follower, as soon as it is elected (in this share of elections) or right
+    # after its commit index moved (in this share of the steps where it did); a new cut
+    # heals the previous one, and cuts heal at ``partition_per_mille``. Entries then reach
+    # minorities only and leaders change with logs of different terms; with small messages
+    # (one or two entries each) a leader replicates an old-term entry without its own.
+    cut_new_leader_percent: int = 0
+    cut_after_commit_percent: int = 0
+    power_loss: bool = False  # replicated mode: every node crashes before healing
     snapshot_percent: int = 2
     durability: str = "fsync"  # or "replicated" (see storage.py)
     flush_interval_steps: int = 20  # replicated mode: background flush period
@@ -49,6 +65,22 @@ class Options:
     node_type: type[SimNode] = SimNode
     make_modules: ModuleFactory | None = None  # None: the workload's modules
     workload: str = "counter"  # or "trading" (see workload.py)
+
+
+# Five voters, messages of one or two entries, and leaders cut off as soon as they are
+# elected or have committed something: the histories of Figure 8 of the Raft paper, in which
+# counting replicas of an old-term entry commits it too early (broken.figure8_commit).
+FIGURE8_SCHEDULE = Options(node_count=5, learner=False, spare_count=0, fault_steps=1000,
+                           partition_per_mille=10, cut_new_leader_percent=85,
+                           cut_after_commit_percent=50,
+                           raft_settings={"message_size_bytes_max": 250})
+
+# Replicated mode with frequent crashes (each may lose acknowledged entries) and leaders cut
+# off after their election or a commit: a recovering node that voted would soon elect a
+# leader without a committed entry (broken.recovering_votes).
+CRASH_SCHEDULE = Options(node_count=3, learner=False, spare_count=0, durability="replicated",
+                         crash_per_mille=40, partition_per_mille=10,
+                         cut_new_leader_percent=30, cut_after_commit_percent=50)
 
 
 @dataclass
@@ -97,6 +129,7 @@ class Simulation:
         self.shape = (f"{voter_count} voters" + (" + 1 learner" if learner else "")
                       + (f" + {spare_count} spare" if spare_count else ""))
         self.spare_count = spare_count
+        self.cut_term = self.cut_commit = 0  # the newest leader's, seen by _maybe_cut_leader
         self.counts = {"crashes": 0, "lost_writes": 0, "partitions": 0, "snapshots": 0,
                        "conf_changes": 0}
 
@@ -130,6 +163,9 @@ class Simulation:
                     if not node.handle_ready(self.network, self.now):
                         break
                 node.check_leadership()
+        if faulty and (self.options.cut_new_leader_percent
+                       or self.options.cut_after_commit_percent):
+            self._maybe_cut_leader()
 
     def _background_flush(self) -> None:
         """``replicated`` mode: every live node syncs every ``flush_interval_steps``."""
@@ -142,6 +178,8 @@ class Simulation:
         message = flight.message
         sender, target = self.nodes[message.sender], self.nodes[message.to]
         reachable = target.up and self.network.connected(message.sender, message.to)
+        if self.options.durability == "replicated":  # sent to an earlier incarnation: lost
+            reachable = reachable and flight.to_incarnation == target.incarnation
         same_sender = sender.raw is not None and sender.incarnation == flight.sender_incarnation
         if flight.lost or not reachable:
             self.network.lost_count += 1
@@ -168,10 +206,8 @@ class Simulation:
                 self.note(f"restart {node_id}")
         if rng.randrange(1000) < options.crash_per_mille and len(down) < len(self.nodes) - 1:
             node_id = rng.choice([i for i in sorted(self.nodes) if i not in down])
-            lost = self.nodes[node_id].crash()
-            self.counts["crashes"] += 1
-            self.counts["lost_writes"] += lost
-            self.note(f"crash {node_id} (lost {lost} unsynced writes)")
+            if self._may_crash(node_id):
+                self._crash(node_id)
         if self.spare_count and rng.randrange(1000) < options.membership_per_mille:
             self._change_membership()
         if rng.randrange(1000) < options.partition_per_mille:
@@ -181,6 +217,57 @@ class Simulation:
             else:
                 self.counts["partitions"] += 1
                 self.note(self.network.partition(sorted(self.nodes)))
+
+    def _crash(self, node_id: int) -> None:
+        lost = self.nodes[node_id].crash()
+        self.network.incarnations[node_id] = self.nodes[node_id].incarnation
+        self.counts["crashes"] += 1
+        self.counts["lost_writes"] += lost
+        self.note(f"crash {node_id} (lost {lost} unsynced writes)")
+
+    def _may_crash(self, node_id: int) -> bool:
+        """In ``replicated`` mode a crash may lose acknowledged entries, which Raft survives
+        only while fewer than a majority of voters are impaired (down after a crash, or
+        recovering): the faults stay within that (a power loss is tested on its own)."""
+        if self.options.durability != "replicated":
+            return True
+        return all(self._available(voters, crashing=node_id)
+                   for voters in self._voter_sets())
+
+    def _available(self, voters: tuple[int, ...], crashing: int = 0) -> bool:
+        """Whether the voters neither down nor recovering would form a majority."""
+        healthy = [i for i in voters if i != crashing and self.nodes[i].up
+                   and not self.nodes[i].recovering()]
+        return len(healthy) >= len(voters) // 2 + 1
+
+    def _voter_sets(self) -> list[tuple[int, ...]]:
+        """Every voter set a live node sees now (they differ while a change spreads)."""
+        views = {node.raw._raft.tracker.conf_state().voters  # type: ignore[union-attr]
+                 for node in self.nodes.values() if node.up}
+        return sorted(voters for voters in views if voters)
+
+    def _maybe_cut_leader(self) -> None:
+        """``cut_new_leader_percent``, ``cut_after_commit_percent``: cut the leader off."""
+        terms = [(node.term(), node.id) for node in self.nodes.values() if node.is_leader()]
+        if not terms:
+            return
+        term, leader = max(terms)
+        commit = self.nodes[leader].raw._raft.log.committed  # type: ignore[union-attr]
+        if term > self.cut_term:
+            self.cut_term, self.cut_commit = term, commit
+            percent = self.options.cut_new_leader_percent
+        elif commit > self.cut_commit:
+            self.cut_commit = commit
+            percent = self.options.cut_after_commit_percent
+        else:
+            return
+        if self.rng.randrange(100) >= percent:
+            return
+        others = [i for i in sorted(self.nodes) if i != leader]
+        partner = [self.rng.choice(others)] if self.rng.randrange(2) else []
+        self.network.heal_partitions()
+        self.counts["partitions"] += 1
+        self.note(self.network.partition_off(sorted([leader, *partner]), sorted(self.nodes)))
 
     def _change_membership(self) -> None:
         """Propose one membership change on a leader: add, promote, demote or remove a node
@@ -200,6 +287,9 @@ class Simulation:
         else:
             choices = (ConfChangeType.ADD_VOTER, ConfChangeType.ADD_LEARNER)
         change = ConfigChange(int(self.rng.choice(choices)), target)
+        if self.options.durability == "replicated" and not self._available(
+                next_conf_state(conf_state, change).voters):
+            return  # the new voters could not elect a leader (see _may_crash)
         try:
             leader.raw.propose_config_change(  # type: ignore[union-attr]
                 change, timestamp_ns=leader.stamp_ns())
@@ -268,6 +358,8 @@ def run_history(seed: int, options: Options | None = None) -> Result:
     try:
         for _ in range(sim.options.fault_steps):
             sim.step(faulty=True)
+        if sim.options.power_loss:
+            power_loss(sim)
         heal_steps = sim.heal()
         result.head = sim.check_converged()
     except Violation as violation:

@@ -14,6 +14,10 @@ Two durability modes (DESIGN §3):
 - ``replicated``: entries are acknowledged from memory and synced by a background flush
   every ``flush_interval_steps``; a change of term or vote is still synced at once (a
   forgotten vote would allow two leaders in one term, which no mode promises to allow).
+  A crash may lose entries the node acknowledged, so it restarts recovering
+  (cluster/raft/recovery.py). The faults keep the voters neither down nor recovering a
+  majority; ``powerloss.py`` is the history where they are not, and says what the checker
+  then allows to be lost.
 
 In both modes engine snapshots and log compaction are written synced (the snapshot file is
 fsynced before the log is cut).
