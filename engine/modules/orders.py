@@ -10,6 +10,8 @@ client order id stays taken after its order finished.
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import msgspec
 from sortedcontainers import SortedList
 
@@ -105,11 +107,13 @@ def _sequence(key: tuple[int, int, int]) -> int:
 
 class FinishedOrders:
     """The most recent ``capacity`` finished orders: order id -> (account, client order id),
-    and the reverse. The oldest is forgotten first (dict insertion order: deterministic)."""
+    and the reverse. The oldest is forgotten first, in O(1): an ``OrderedDict`` (insertion
+    order: deterministic), because taking the first key of a plain dict whose front has
+    been popped many times scans the deleted slots (15-63 us an add once full, measured)."""
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
-        self._by_id: dict[int, tuple[int, str]] = {}
+        self._by_id: OrderedDict[int, tuple[int, str]] = OrderedDict()
         self._by_client_id: dict[tuple[int, str], int] = {}
 
     def __len__(self) -> int:
@@ -117,8 +121,8 @@ class FinishedOrders:
 
     def add(self, order_id: int, account: int, client_order_id: str) -> None:
         if len(self._by_id) >= self.capacity:
-            oldest = next(iter(self._by_id))
-            self._by_client_id.pop(self._by_id.pop(oldest), None)
+            _, oldest_key = self._by_id.popitem(last=False)
+            self._by_client_id.pop(oldest_key, None)
         key = (account, client_order_id)
         self._by_id[order_id] = key
         self._by_client_id[key] = order_id
@@ -136,7 +140,7 @@ class FinishedOrders:
                 for order_id, (account, client_order_id) in self._by_id.items()]
 
     def restore(self, rows: list) -> None:
-        self._by_id = {}
+        self._by_id = OrderedDict()
         self._by_client_id = {}
         for order_id, account, client_order_id in rows:
             self.add(order_id, account, client_order_id)
