@@ -30,10 +30,12 @@ class _FixProtocol(asyncio.Protocol):
             transport.abort()  # type: ignore[attr-defined]
             return
         self.acceptor._protocols[self.conn_id] = self
+        if self.acceptor.reading_paused:
+            transport.pause_reading()  # type: ignore[attr-defined]
 
     def data_received(self, data: bytes) -> None:
         self.acceptor.core.receive_data(self.conn_id, data, time.time_ns())
-        self.acceptor.flush()
+        self.acceptor.schedule_flush()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.acceptor._protocols.pop(self.conn_id, None)
@@ -53,6 +55,23 @@ class FixAcceptor:
         self._server: asyncio.Server | None = None
         self._ticker: asyncio.Task[None] | None = None
         self.slow_consumers = 0
+        self.reading_paused = False
+        self._flush_scheduled = False
+
+    def pause_reading(self) -> None:
+        """Stop reading from every connection (the application behind is saturated)."""
+        if not self.reading_paused:
+            self.reading_paused = True
+            for protocol in self._protocols.values():
+                if protocol.transport is not None and not protocol.transport.is_closing():
+                    protocol.transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        if self.reading_paused:
+            self.reading_paused = False
+            for protocol in self._protocols.values():
+                if protocol.transport is not None and not protocol.transport.is_closing():
+                    protocol.transport.resume_reading()
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -83,9 +102,17 @@ class FixAcceptor:
             self.core.tick(time.time_ns())
             self.flush()
 
+    def schedule_flush(self) -> None:
+        """Flush once the reads ready in this pass of the event loop are all taken in: one
+        store commit (a synced LMDB write) for all of them, not one per read."""
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self.flush)
+
     def flush(self) -> None:
         """Commit the session stores, then write every connection's output and close the
         connections the core has finished with."""
+        self._flush_scheduled = False
         self.core.commit()
         for conn_id, protocol in list(self._protocols.items()):
             transport = protocol.transport

@@ -82,7 +82,9 @@ class FixGateway:
         self._caught_up = asyncio.Event()
         self._catch_up_to = 0
         self.position = 0
-        self.submit_failures = 0
+        self.submit_failures = self.busy_refusals = self.in_flight = 0
+        self.in_flight_max = self.client.session.unacked_commands_max
+        self._deferred: list[Command] = []
 
     @property
     def port(self) -> int:
@@ -123,16 +125,40 @@ class FixGateway:
 
     # -- commands ------------------------------------------------------------------------
 
-    def submit(self, command: Command) -> None:
-        """Send a command to the cluster; its effects come back through the stream."""
+    @property
+    def busy(self) -> bool:
+        """As many commands await the cluster's reply as the client session may hold: a
+        new one is refused (the FIX client is told), never dropped."""
+        return self.in_flight >= self.in_flight_max
+
+    def submit(self, command: Command, must: bool = False) -> bool:
+        """Send a command to the cluster (its effects come back through the stream); False
+        if the gateway is ``busy``, unless ``must`` (a cancel on disconnect): then it waits
+        for room. Past three quarters of the limit the acceptor stops reading from the FIX
+        connections (TCP back-pressure) until a quarter is left."""
+        if self.busy:
+            if must:
+                self._deferred.append(command)
+                return True
+            self.busy_refusals += 1
+            return False
+        self.in_flight += 1
         task = asyncio.get_running_loop().create_task(self.client.submit(command))
         task.add_done_callback(self._submitted)
+        if self.in_flight >= self.in_flight_max * 3 // 4:
+            self.acceptor.pause_reading()
+        return True
 
     def _submitted(self, task: asyncio.Task) -> None:
+        self.in_flight -= 1
+        while self._deferred and not self.busy:
+            self.submit(self._deferred.pop(0))
+        if self.in_flight <= self.in_flight_max // 4:
+            self.acceptor.resume_reading()
         if not task.cancelled() and task.exception() is not None:
             self.submit_failures += 1
-            log.error("FIX gateway: a command failed to reach the cluster: %r",
-                      task.exception())
+            log.error("FIX gateway: a command's reply did not arrive (it may still apply; "
+                      "its report comes from the stream if it does): %r", task.exception())
 
     # -- the stream ----------------------------------------------------------------------
 

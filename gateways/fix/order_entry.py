@@ -78,7 +78,7 @@ class OrderEntryApplication:
         self.gateway.market_data.drop(session)
         if entry.cancel_on_disconnect and entry.kind != DROP_COPY:
             request_id = f"cod-{entry.fix.session_id.target_comp_id}-{session.now_ns}"
-            self.gateway.submit(MassCancel(request_id, account=entry.account))
+            self.gateway.submit(MassCancel(request_id, account=entry.account), must=True)
 
     def from_app(self, session: FixSession, message: FixMessage) -> None:
         entry = self.gateway.config.session(session.config.session_id)
@@ -110,6 +110,9 @@ class OrderEntryApplication:
         except RequestError as error:
             self._answer(session, message, error)
             return
+        if self.gateway.busy:
+            self._answer(session, message, _busy(msg_type))
+            return
         self.gateway.orders.note_request(command)
         self.gateway.submit(command)
 
@@ -125,3 +128,13 @@ class OrderEntryApplication:
                                 exec_id, self.gateway.orders)
         if report is not None:
             session.send(report.msg_type, report.body)
+
+
+def _busy(msg_type: bytes) -> RequestError:
+    text = "venue busy: too many commands in flight, try again"
+    if msg_type == b"D":
+        return RequestError("execution_report", text, ord_rej_reason=99)
+    if msg_type == b"q":
+        return RequestError("mass_cancel_reject", text, mass_cancel_reject_reason=99)
+    return RequestError("cancel_reject", text, cxl_rej_reason=99,
+                        response_to=1 if msg_type == b"F" else 2)

@@ -38,7 +38,7 @@ def make_gateway(tmp_path: Path) -> tuple[FixGateway, list]:
             {"target_comp_id": "COPY", "kind": "drop_copy", "accounts": [101]}]}))
     gateway = FixGateway(load_gateway_config(path))
     submitted: list = []
-    gateway.submit = submitted.append  # type: ignore[method-assign]
+    gateway.submit = lambda command, must=False: submitted.append(command)  # type: ignore
     gateway.apply(1, [Outcome(0, 0, [InstrumentAdded(1, "BTC-USD", 2, 1, 2, 4, 1, 1, 1, 0,
                                                      0, 0)])])
     return gateway, submitted
@@ -94,4 +94,19 @@ def test_cancel_on_disconnect_and_the_drop_copy(tmp_path: Path) -> None:
     assert len(submitted) == 1 and isinstance(submitted[0], MassCancel)
     assert submitted[0].account == 101 and submitted[0].instrument_id == 0
     assert gateway.stores.position == 2
+    gateway.stores.close()
+
+
+def test_a_busy_gateway_refuses_orders_with_a_reject_instead_of_dropping_them(
+        tmp_path: Path) -> None:
+    gateway, submitted = make_gateway(tmp_path)
+    firm = Counterparty(gateway.core, 1, sender=b"FIRM", target=b"VENUE")
+    firm.logon()
+    gateway.in_flight = gateway.in_flight_max  # as many commands await replies as allowed
+    firm.send(b"D", *ORDER)
+    firm.send(b"F", (11, b"c1"), (41, b"o1"), (54, b"1"), (55, b"BTC-USD"),
+              (60, b"20260101-00:00:00"))
+    answers = firm.received()
+    assert [(m.msg_type, m.get(39)) for m in answers] == [(b"8", b"8"), (b"9", b"8")]
+    assert all(b"busy" in (m.get(58) or b"") for m in answers) and submitted == []
     gateway.stores.close()
