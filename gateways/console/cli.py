@@ -4,17 +4,17 @@ command runs)."""
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import sys
+
+from venue.gateways.service import run_until_stopped, setup_logging
 
 
 def cmd_console(args: argparse.Namespace) -> int:
     from .config import ConsoleConfigError, load_console_config
     from .server import run_console
 
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    setup_logging(args.verbose)
     logging.getLogger("websockets").setLevel(logging.WARNING)  # not every page load
     try:
         config = load_console_config(args.config)
@@ -22,21 +22,7 @@ def cmd_console(args: argparse.Namespace) -> int:
         print(f"venue console: {exc}", file=sys.stderr)
         return 2
 
-    async def main() -> None:
-        import signal
-
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
-        await run_console(config, stop)
-
-    try:
-        import uvloop
-    except ImportError:
-        asyncio.run(main())
-    else:
-        uvloop.run(main())
+    run_until_stopped(lambda stop: run_console(config, stop))
     return 0
 
 

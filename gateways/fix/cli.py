@@ -4,9 +4,9 @@ modules load only when the command runs)."""
 from __future__ import annotations
 
 import argparse
-import asyncio
-import logging
 import sys
+
+from venue.gateways.service import run_until_stopped, setup_logging
 
 
 def cmd_fix_acceptor(args: argparse.Namespace) -> int:
@@ -14,16 +14,10 @@ def cmd_fix_acceptor(args: argparse.Namespace) -> int:
         print("venue fix-acceptor: only --reflector (the acceptance-test application) is "
               "available; the order-entry gateway runs with the cluster", file=sys.stderr)
         return 2
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(message)s")
+    setup_logging(args.verbose)
     from .reflector import serve_reflector
 
-    try:
-        import uvloop
-    except ImportError:
-        asyncio.run(serve_reflector(args.host, args.port))
-    else:
-        uvloop.run(serve_reflector(args.host, args.port))
+    run_until_stopped(lambda stop: serve_reflector(args.host, args.port, stop))
     return 0
 
 
@@ -42,29 +36,14 @@ def cmd_fix_gateway(args: argparse.Namespace) -> int:
     from .gateway import run_gateway
     from .gateway_config import GatewayConfigError, load_gateway_config
 
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    setup_logging(args.verbose)
     try:
         config = load_gateway_config(args.config)
     except GatewayConfigError as exc:
         print(f"venue fix-gateway: {exc}", file=sys.stderr)
         return 2
 
-    async def main() -> None:
-        import signal
-
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
-        await run_gateway(config, stop)
-
-    try:
-        import uvloop
-    except ImportError:
-        asyncio.run(main())
-    else:
-        uvloop.run(main())
+    run_until_stopped(lambda stop: run_gateway(config, stop))
     return 0
 
 

@@ -11,7 +11,6 @@ other application message gets BusinessMessageReject(j) with reason 3.
 from __future__ import annotations
 
 import asyncio
-import signal
 from typing import TYPE_CHECKING
 
 from .acceptor import FixAcceptor
@@ -76,15 +75,12 @@ def reflector_core() -> FixAcceptorCore:
     return FixAcceptorCore(sessions)
 
 
-async def serve_reflector(host: str, port: int, ready: asyncio.Event | None = None) -> None:
+async def serve_reflector(host: str, port: int, stop: asyncio.Event) -> None:
+    """The reflector's acceptor on ``host:port`` until ``stop`` is set."""
     acceptor = FixAcceptor(reflector_core(), host, port)
     await acceptor.start()
     print(f"venue fix-acceptor: reflector on {acceptor.host}:{acceptor.port} "
           f"(ISLD against TW44 FIX.4.4 and TW42 FIX.4.2)", flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
     try:
         await stop.wait()
     finally:

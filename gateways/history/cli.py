@@ -5,11 +5,11 @@ queries as the HTTP API, printed as JSON). Kept light: the modules load when a c
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
-import logging
 import sqlite3
 import sys
+
+from venue.gateways.service import run_until_stopped, setup_logging
 
 EXIT_BAD_INPUT = 2
 
@@ -29,30 +29,15 @@ def cmd_history(args: argparse.Namespace) -> int:
     from .backends import HistoryDatabaseError
     from .process import HistoryConfigError, run_history
 
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    setup_logging(args.verbose)
     try:
         config = _config(args)
     except HistoryConfigError as exc:
         print(f"venue history: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
-    async def main() -> None:
-        import signal
-
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
-        await run_history(config, stop)
-
     try:
-        try:
-            import uvloop
-        except ImportError:
-            asyncio.run(main())
-        else:
-            uvloop.run(main())
+        run_until_stopped(lambda stop: run_history(config, stop))
     except HistoryDatabaseError as exc:
         print(f"venue history: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

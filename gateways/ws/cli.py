@@ -4,38 +4,23 @@ light: the gateway's modules load only when the command runs)."""
 from __future__ import annotations
 
 import argparse
-import asyncio
-import logging
 import sys
+
+from venue.gateways.service import run_until_stopped, setup_logging
 
 
 def cmd_ws_gateway(args: argparse.Namespace) -> int:
     from .config import WsConfigError, load_ws_config
     from .server import run_gateway
 
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    setup_logging(args.verbose)
     try:
         config = load_ws_config(args.config)
     except WsConfigError as exc:
         print(f"venue ws-gateway: {exc}", file=sys.stderr)
         return 2
 
-    async def main() -> None:
-        import signal
-
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
-        await run_gateway(config, stop)
-
-    try:
-        import uvloop
-    except ImportError:
-        asyncio.run(main())
-    else:
-        uvloop.run(main())
+    run_until_stopped(lambda stop: run_gateway(config, stop))
     return 0
 
 
