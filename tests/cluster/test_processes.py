@@ -63,12 +63,21 @@ def final_balances(cluster: LocalCluster) -> dict[int, int]:
 
 
 def wait_converged(cluster: LocalCluster, timeout_s: float = 30.0) -> None:
+    seen: dict[int, object] = {}
+
     def converged() -> bool:
-        statuses = [cluster.status(node_id) for node_id in cluster.configs]
-        commits = {s["commit_index"] for s in statuses}
-        applied = {s["applied_index"] for s in statuses}
+        for node_id in cluster.configs:
+            status = cluster.status(node_id)
+            seen[node_id] = {key: status.get(key) for key in (
+                "role", "term", "leader_id", "commit_index", "applied_index", "last_index",
+                "lag", "halted", "recovering")}
+        commits = {s["commit_index"] for s in seen.values()}  # type: ignore[index]
+        applied = {s["applied_index"] for s in seen.values()}  # type: ignore[index]
         return len(commits) == 1 and commits == applied
-    cluster.wait_until(converged, timeout_s, "every node to apply the same commit index")
+    try:
+        cluster.wait_until(converged, timeout_s, "every node to apply the same commit index")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\nthe nodes' last statuses: {seen}") from None
 
 
 def test_killing_the_leader_under_load_loses_nothing_and_applies_nothing_twice(
@@ -105,7 +114,9 @@ def test_a_follower_stopped_with_sigstop_does_not_stop_the_cluster(
     assert len(results) == 200
     cluster.kill(follower, signal.SIGCONT)
     wait_converged(cluster)
-    assert cluster.status(follower)["applied_index"] == cluster.status(leader)["commit_index"]
+    commit = cluster.status(leader)["commit_index"]  # new entries may commit meanwhile
+    cluster.wait_until(lambda: cluster.status(follower)["applied_index"] >= commit, 20,
+                       "the resumed follower to apply the leader's commit index")
     assert final_balances(cluster) == dict.fromkeys(cluster.configs, 200)
 
 
