@@ -26,6 +26,14 @@ from venue.gateways.fix.validate import (
     read_group,
     split_message,
 )
+from venue.gateways.fix.validate_plan import (
+    PLANS_MAX,
+    Shape,
+    Step,
+    make_plan,
+    planned_problem,
+    shape,
+)
 
 __all__ = ["DataDictionary", "GroupView", "SessionReject"]
 
@@ -48,6 +56,7 @@ class DataDictionary:
     def __init__(self, tables: Tables) -> None:
         self._tables = tables
         self._rules = field_rules(tables)
+        self._plans: dict[Shape, list[Step]] = {}  # validate_plan.py
         self.begin_string: str = tables.begin_string
 
     @classmethod
@@ -109,7 +118,14 @@ class DataDictionary:
         SenderCompID/TargetCompID is reported here (reason 1) as QuickFIX's Session does; for
         application messages QuickFIX answers that with BusinessMessageReject(j) 380=5.
         """
-        return first_problem(self._tables, self._rules, split_message(self._tables, fields))
+        key = shape(fields)
+        plan = self._plans.get(key)
+        if plan is not None:  # a shape that passed before: only the values to check
+            return planned_problem(plan, fields)
+        problem = first_problem(self._tables, self._rules, split_message(self._tables, fields))
+        if problem is None and len(self._plans) < PLANS_MAX:
+            self._plans[key] = make_plan(self._tables, self._rules, fields)
+        return problem
 
     def groups(self, msg_type: str,
                fields: Sequence[tuple[int, bytes]]) -> dict[int, list[GroupView]]:
