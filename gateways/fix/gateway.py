@@ -22,10 +22,9 @@ import asyncio
 import logging
 import time
 
-from venue.cluster.client import VenueClient, node_status
-from venue.cluster.stream import EventStream
 from venue.codecs import Command
 from venue.codecs.schema import Outcome
+from venue.gateways.link import ClusterLink
 
 from .acceptor import FixAcceptor
 from .acceptor_core import FixAcceptorCore
@@ -74,26 +73,22 @@ class FixGateway:
                                     message_size_max=config.message_size_max,
                                     connections_max=config.connections_max)
         self.acceptor = FixAcceptor(self.core, config.host, config.port)
-        self.client = VenueClient(list(config.addresses), cluster_id=config.cluster_id,
-                                  principal=config.principal, credential=config.credential)
-        self.stream = EventStream(list(config.addresses), 1,
-                                  preferred=lambda: self.client.address)
+        self.link = ClusterLink(config.addresses, cluster_id=config.cluster_id,
+                                principal=config.principal, credential=config.credential,
+                                name="FIX gateway", on_saturated=self.acceptor.pause_reading,
+                                on_drained=self.acceptor.resume_reading)
+        self.stream = self.link.stream
         self._consumer: asyncio.Task[None] | None = None
         self._caught_up = asyncio.Event()
         self._catch_up_to = 0
         self.position = 0
-        self.submit_failures = self.busy_refusals = self.in_flight = 0
-        self.in_flight_max = self.client.session.unacked_commands_max
-        self._deferred: list[Command] = []
 
     @property
     def port(self) -> int:
         return self.acceptor.port
 
     async def start(self) -> None:
-        await self.client.start()
-        self._catch_up_to = await self._cluster_applied_index()
-        await self.stream.start()
+        self._catch_up_to = await self.link.start()
         self._consumer = asyncio.get_running_loop().create_task(self._consume())
         if self._catch_up_to <= 0:
             self._caught_up.set()
@@ -110,18 +105,8 @@ class FixGateway:
                 await self._consumer
             except asyncio.CancelledError:
                 pass
-        await self.stream.close()
-        await self.client.close()
+        await self.link.close()
         self.stores.close()
-
-    async def _cluster_applied_index(self) -> int:
-        for address in [self.client.address, *self.config.addresses]:
-            try:
-                status = await node_status(address, timeout_s=2.0)
-            except (TimeoutError, OSError, ConnectionError):
-                continue
-            return int(status.get("applied_index", 0))
-        raise ConnectionError("no node answers a status request")
 
     # -- commands ------------------------------------------------------------------------
 
@@ -129,36 +114,14 @@ class FixGateway:
     def busy(self) -> bool:
         """As many commands await the cluster's reply as the client session may hold: a
         new one is refused (the FIX client is told), never dropped."""
-        return self.in_flight >= self.in_flight_max
+        return self.link.busy
 
     def submit(self, command: Command, must: bool = False) -> bool:
-        """Send a command to the cluster (its effects come back through the stream); False
-        if the gateway is ``busy``, unless ``must`` (a cancel on disconnect): then it waits
-        for room. Past three quarters of the limit the acceptor stops reading from the FIX
-        connections (TCP back-pressure) until a quarter is left."""
-        if self.busy:
-            if must:
-                self._deferred.append(command)
-                return True
-            self.busy_refusals += 1
-            return False
-        self.in_flight += 1
-        task = asyncio.get_running_loop().create_task(self.client.submit(command))
-        task.add_done_callback(self._submitted)
-        if self.in_flight >= self.in_flight_max * 3 // 4:
-            self.acceptor.pause_reading()
-        return True
-
-    def _submitted(self, task: asyncio.Task) -> None:
-        self.in_flight -= 1
-        while self._deferred and not self.busy:
-            self.submit(self._deferred.pop(0))
-        if self.in_flight <= self.in_flight_max // 4:
-            self.acceptor.resume_reading()
-        if not task.cancelled() and task.exception() is not None:
-            self.submit_failures += 1
-            log.error("FIX gateway: a command's reply did not arrive (it may still apply; "
-                      "its report comes from the stream if it does): %r", task.exception())
+        """Send a command to the cluster (``ClusterLink.submit``): False if ``busy``; a
+        ``must`` command (a cancel on disconnect) waits for room. Past three quarters of
+        the limit the acceptor stops reading from the FIX connections (TCP back-pressure)
+        until a quarter is left."""
+        return self.link.submit(command, must)
 
     # -- the stream ----------------------------------------------------------------------
 

@@ -33,9 +33,8 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from venue.cluster.client import VenueClient, node_status
-from venue.cluster.stream import EventStream
 from venue.codecs import Command
+from venue.gateways.link import ClusterLink
 
 from .config import WsGatewayConfig
 from .core import WsGatewayCore
@@ -52,10 +51,10 @@ class WsGateway:
     def __init__(self, config: WsGatewayConfig) -> None:
         self.config = config
         self.core = WsGatewayCore(config.accounts_by_token(), config.limits)
-        self.client = VenueClient(list(config.addresses), cluster_id=config.cluster_id,
-                                  principal=config.principal, credential=config.credential)
-        self.stream = EventStream(list(config.addresses), 1,
-                                  preferred=lambda: self.client.address)
+        self.link = ClusterLink(config.addresses, cluster_id=config.cluster_id,
+                                principal=config.principal, credential=config.credential,
+                                name="WS gateway")
+        self.stream = self.link.stream
         self._server: Server | None = None
         self._consumer: asyncio.Task[None] | None = None
         self._caught_up = asyncio.Event()
@@ -64,7 +63,6 @@ class WsGateway:
         self._wake: dict[int, asyncio.Event] = {}
         self._sockets: dict[int, ServerConnection] = {}
         self._tasks: set[asyncio.Task] = set()
-        self.submit_failures = 0
 
     @property
     def port(self) -> int:
@@ -72,9 +70,7 @@ class WsGateway:
         return self._server.sockets[0].getsockname()[1]
 
     async def start(self) -> None:
-        await self.client.start()
-        self._catch_up_to = await self._cluster_applied_index()
-        await self.stream.start()
+        self._catch_up_to = await self.link.start()
         self._consumer = asyncio.get_running_loop().create_task(self._consume())
         if self._catch_up_to <= 0:
             self._caught_up.set()
@@ -95,17 +91,7 @@ class WsGateway:
             self._consumer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._consumer
-        await self.stream.close()
-        await self.client.close()
-
-    async def _cluster_applied_index(self) -> int:
-        for address in [self.client.address, *self.config.addresses]:
-            try:
-                status = await node_status(address, timeout_s=2.0)
-            except (TimeoutError, OSError, ConnectionError):
-                continue
-            return int(status.get("applied_index", 0))
-        raise ConnectionError("no node answers a status request")
+        await self.link.close()
 
     def _http(self, connection: ServerConnection, request: Request) -> Response | None:
         return answer_http(connection, request, self.core.stats)
@@ -183,16 +169,7 @@ class WsGateway:
 
     def submit(self, command: Command) -> None:
         """Send a command to the cluster; its effects come back through the stream."""
-        task = asyncio.get_running_loop().create_task(self.client.submit(command))
-        self._tasks.add(task)
-        task.add_done_callback(self._submitted)
-
-    def _submitted(self, task: asyncio.Task) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            self.submit_failures += 1
-            log.error("WS gateway: a command failed to reach the cluster: %r",
-                      task.exception())
+        self.link.submit(command)
 
     async def _consume(self) -> None:
         unflushed = 0

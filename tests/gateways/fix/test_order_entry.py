@@ -102,7 +102,7 @@ def test_a_busy_gateway_refuses_orders_with_a_reject_instead_of_dropping_them(
     gateway, submitted = make_gateway(tmp_path)
     firm = Counterparty(gateway.core, 1, sender=b"FIRM", target=b"VENUE")
     firm.logon()
-    gateway.in_flight = gateway.in_flight_max  # as many commands await replies as allowed
+    gateway.link.in_flight = gateway.link.in_flight_max  # as many commands await replies as allowed
     firm.send(b"D", *ORDER)
     firm.send(b"F", (11, b"c1"), (41, b"o1"), (54, b"1"), (55, b"BTC-USD"),
               (60, b"20260101-00:00:00"))
