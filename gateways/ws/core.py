@@ -100,7 +100,7 @@ class WsGatewayCore:
         self._ready: dict[int, None] = {}
         self.counts = {"connections_refused": 0, "slow_consumers_closed": 0,
                        "rate_limited": 0, "schema_errors": 0, "request_errors": 0,
-                       "commands": 0, "messages_out": 0}
+                       "commands": 0, "commands_refused": 0, "messages_out": 0}
 
     # -- what the shell takes --------------------------------------------------------------
 
@@ -171,6 +171,16 @@ class WsGatewayCore:
         if connection.close_reason is None:
             connection.close_reason = reason
             self._closing.append(Closing(connection.conn_id, code, reason))
+
+    def refuse(self, command: Command, reason: str) -> None:
+        """A command the shell could not send (the cluster link is busy): every connection
+        of its account gets an error naming it, so that nothing is dropped unannounced."""
+        self.counts["commands_refused"] += 1
+        for conn_id in self.by_account.get(command.account, {}):  # type: ignore[attr-defined]
+            connection = self.connections.get(conn_id)
+            if connection is not None:
+                self._error(connection, "busy", reason,
+                            client_order_id=getattr(command, "client_order_id", None))
 
     def _error(self, connection: Connection, code: str, message: str,
                field: str | None = None, client_order_id: str | None = None) -> None:

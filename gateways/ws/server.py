@@ -33,7 +33,6 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from venue.codecs import Command
 from venue.gateways.link import ClusterLink
 
 from .config import WsGatewayConfig
@@ -131,8 +130,12 @@ class WsGateway:
                     await websocket.send(data.decode())
 
     def flush(self) -> None:
-        """Wake the writers of connections with messages, close those the core closes,
-        and send the commands clients asked for."""
+        """Send the commands clients asked for (one the cluster link cannot take now is
+        refused to its account's connections), wake the writers of connections with
+        messages, and close those the core closes."""
+        for command in self.core.commands_to_send():
+            if not self.link.submit(command):
+                self.core.refuse(command, "venue busy: too many commands in flight, try again")
         for conn_id in self.core.ready():
             wake = self._wake.get(conn_id)
             if wake is not None:
@@ -144,8 +147,6 @@ class WsGateway:
                             closing.reason)
                 self._spawn(self._close_after_pending(closing.conn_id, websocket,
                                                       closing.code, closing.reason))
-        for command in self.core.commands_to_send():
-            self.submit(command)
 
     async def _close_after_pending(self, conn_id: int, websocket: ServerConnection,
                                    code: int, reason: str) -> None:
@@ -166,10 +167,6 @@ class WsGateway:
         task.add_done_callback(self._tasks.discard)
 
     # -- commands and the stream -----------------------------------------------------------
-
-    def submit(self, command: Command) -> None:
-        """Send a command to the cluster; its effects come back through the stream."""
-        self.link.submit(command)
 
     async def _consume(self) -> None:
         unflushed = 0

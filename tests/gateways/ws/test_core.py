@@ -238,3 +238,17 @@ def test_connections_past_connections_max_are_refused_with_a_reason() -> None:
     loop.connect(), loop.connect()
     assert "connections_max 2" in loop.core.connect(99)
     assert 99 not in loop.core.connections
+
+
+def test_a_command_the_shell_cannot_send_is_refused_to_its_account_only() -> None:
+    loop = CoreLoop()
+    alice, bob = loop.connect("alice-token"), loop.connect("bob-token")
+    loop.core.receive(alice, json.dumps({"type": "submit", "client_order_id": "s1",
+                                         "symbol": SYMBOL, "side": "sell",
+                                         "order_type": "limit", "price": "100.00",
+                                         "quantity": "5"}), loop.now_ns)
+    [command] = loop.core.commands_to_send()
+    loop.core.refuse(command, "venue busy")  # what the shell does when the link is busy
+    [error] = loop.take(alice)
+    assert (error["type"], error["code"], error["client_order_id"]) == ("error", "busy", "s1")
+    assert loop.take(bob) == [] and loop.core.stats()["commands_refused"] == 1
