@@ -17,6 +17,8 @@ import json
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from venue.gateways.edgeconfig import cluster_settings, limits_from
+
 OPERATOR_TOKEN_LENGTH_MIN = 16
 
 
@@ -65,19 +67,11 @@ def load_console_config(path: str | Path) -> ConsoleConfig:
     path = Path(path)
     try:
         raw = json.loads(path.read_text())
-        cluster = raw["cluster"]
         host, port = raw.get("listen", ["127.0.0.1", 9890])
-        known = {item.name for item in fields(Limits)}
-        limits_raw = raw.get("limits", {})
-        unknown = set(limits_raw) - known
-        if unknown:
-            raise ConsoleConfigError(f"unknown limits: {sorted(unknown)}")
         config = ConsoleConfig(
-            addresses=tuple(str(a) for a in cluster["addresses"]),
-            cluster_id=str(cluster["cluster_id"]), principal=str(cluster["principal"]),
-            credential=str(cluster["credential"]), host=str(host), port=int(port),
+            **cluster_settings(raw), host=str(host), port=int(port),
             operator_token=str(raw.get("operator_token", "")),
-            limits=Limits(**{k: int(v) for k, v in limits_raw.items()}))
+            limits=limits_from(raw, Limits))
     except ConsoleConfigError:
         raise
     except (OSError, ValueError, KeyError, TypeError) as exc:

@@ -16,6 +16,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from venue.gateways.edgeconfig import cluster_settings
+
 from .config import SessionConfig, SessionID
 
 ORDER_ENTRY, DROP_COPY = "order_entry", "drop_copy"
@@ -79,16 +81,13 @@ def load_gateway_config(path: str | Path) -> GatewayConfig:
     path = Path(path)
     try:
         raw = json.loads(path.read_text())
-        cluster = raw["cluster"]
         sender = str(raw.get("sender_comp_id", "VENUE"))
         begin = str(raw.get("begin_string", "FIX.4.4"))
         sessions = tuple(_session(s, sender, begin) for s in raw["sessions"])
         host, port = raw.get("listen", ["127.0.0.1", 9878])
         data_dir = Path(raw.get("data_dir", "fix-gateway"))
         config = GatewayConfig(
-            addresses=tuple(cluster["addresses"]), cluster_id=str(cluster["cluster_id"]),
-            principal=str(cluster["principal"]), credential=str(cluster["credential"]),
-            host=str(host), port=int(port),
+            **cluster_settings(raw), host=str(host), port=int(port),
             data_dir=data_dir if data_dir.is_absolute() else path.parent / data_dir,
             sender_comp_id=sender, sessions=sessions,
             message_size_max=int(raw.get("message_size_max", 65_536)),

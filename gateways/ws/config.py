@@ -14,6 +14,8 @@ import json
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from venue.gateways.edgeconfig import cluster_settings, limits_from
+
 
 class WsConfigError(ValueError):
     pass
@@ -74,19 +76,11 @@ def load_ws_config(path: str | Path) -> WsGatewayConfig:
     path = Path(path)
     try:
         raw = json.loads(path.read_text())
-        cluster = raw["cluster"]
         host, port = raw.get("listen", ["127.0.0.1", 9880])
-        known = {item.name for item in fields(Limits)}
-        limits_raw = raw.get("limits", {})
-        unknown = sorted(set(limits_raw) - known)
-        if unknown:
-            raise WsConfigError(f"unknown limits: {', '.join(unknown)}")
         config = WsGatewayConfig(
-            addresses=tuple(cluster["addresses"]), cluster_id=str(cluster["cluster_id"]),
-            principal=str(cluster["principal"]), credential=str(cluster["credential"]),
-            host=str(host), port=int(port),
+            **cluster_settings(raw), host=str(host), port=int(port),
             tokens=tuple(_token(entry) for entry in raw["tokens"]),
-            limits=Limits(**{key: int(value) for key, value in limits_raw.items()}))
+            limits=limits_from(raw, Limits))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise WsConfigError(f"{path}: {type(exc).__name__}: {exc}") from None
     tokens = [entry.token for entry in config.tokens]
