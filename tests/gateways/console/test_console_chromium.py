@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,8 +29,8 @@ from venue.codecs import (
 )
 from venue.gateways.console import local as console_local
 from venue.gateways.console.config import ConsoleConfig
-from venue.gateways.fix import local as fix_local
 
+from ..running_cluster import free_port, start_seeded
 from .cdp import Chromium, chromium_path
 from .png import pixel_statistics
 
@@ -59,11 +58,6 @@ def test_without_chromium_the_browser_tests_skip_unless_it_is_required(
         _require_chromium()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
 
 class RunningConsole:
     def __init__(self, folder: Path) -> None:
@@ -73,14 +67,12 @@ class RunningConsole:
         self.config: ConsoleConfig | None = None
 
     def start(self) -> None:
-        self.cluster.start_all()
+        start_seeded(self.cluster, self.folder)
         node = self.cluster.configs[1]
         operator = node.credentials[OPERATOR_PRINCIPAL]
-        fix_local.seed_demo(self.folder, self.cluster.addresses, node.cluster_id,
-                            OPERATOR_PRINCIPAL, operator)
         console_local.write_local_console(self.folder, self.cluster.addresses,
                                           node.cluster_id, OPERATOR_PRINCIPAL, operator,
-                                          _free_port())
+                                          free_port())
         self.config = console_local.load(self.folder)
         self.process = console_local.start_console(self.folder)
         if not console_local.wait_listening(self.config.host, self.config.port, self.process):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,16 +13,11 @@ from pathlib import Path
 import pytest
 
 from tests.cluster.processes import LocalCluster
-from venue.cluster.nodeconfig import DEMO_PRINCIPAL, OPERATOR_PRINCIPAL
+from venue.cluster.nodeconfig import DEMO_PRINCIPAL
 from venue.gateways.fix import local
 
+from ..running_cluster import free_port, start_seeded
 from .fixclient import FixClient
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Venue:
@@ -33,13 +27,11 @@ class Venue:
         self.gateway: subprocess.Popen | None = None
 
     def start(self) -> None:
-        self.cluster.start_all()
+        start_seeded(self.cluster, self.folder)
         config = self.cluster.configs[1]
-        credentials = config.credentials
-        local.seed_demo(self.folder, self.cluster.addresses, config.cluster_id,
-                        OPERATOR_PRINCIPAL, credentials[OPERATOR_PRINCIPAL])
         local.write_local_gateway(self.folder, self.cluster.addresses, config.cluster_id,
-                                  DEMO_PRINCIPAL, credentials[DEMO_PRINCIPAL], _free_port())
+                                  DEMO_PRINCIPAL, config.credentials[DEMO_PRINCIPAL],
+                                  free_port())
         self.config = local.load(self.folder)
         self.start_gateway()
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from ..running_cluster import free_port
 
 SKIP_REASON = "PostgreSQL server binaries not found (apt-get install postgresql)"
 START_TIMEOUT_S = 60
@@ -28,18 +29,13 @@ def _server_bin() -> Path | None:
     return Path(initdb).parent if initdb and shutil.which("pg_ctl") else None
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
 
 class PostgresServer:
     def __init__(self, bin_dir: Path, folder: Path) -> None:
         self.bin_dir = bin_dir
         self.data_dir = folder / "pgdata"
         self.log_file = folder / "postgres.log"
-        self.port = _free_port()
+        self.port = free_port()
         # postgres refuses to run as root: run it as the postgres user when we are root
         self.as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
         self._databases = 0

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,13 +14,10 @@ from pathlib import Path
 
 from tests.cluster.processes import REPO_ROOT
 
+from ..running_cluster import free_port
+
 START_TIMEOUT_S = 30
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class HistoryProcess:

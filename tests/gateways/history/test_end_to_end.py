@@ -12,11 +12,10 @@ import time
 import pytest
 
 from tests.cluster.processes import LocalCluster
-from venue.cluster.nodeconfig import OPERATOR_PRINCIPAL
 from venue.codecs import OrderFilled, OrderType, Side, SubmitOrder, TimeInForce
-from venue.gateways.fix import local
 from venue.gateways.history.backends import open_history
 
+from ..running_cluster import start_seeded
 from .feed import dump
 from .running import HistoryProcess
 
@@ -99,10 +98,7 @@ def backend(request, tmp_path):
 def cluster(tmp_path):
     running = LocalCluster(tmp_path)
     try:
-        running.start_all()
-        config = running.configs[1]
-        local.seed_demo(tmp_path, running.addresses, config.cluster_id, OPERATOR_PRINCIPAL,
-                        config.credentials[OPERATOR_PRINCIPAL])
+        start_seeded(running, tmp_path)
         yield running
     finally:
         running.stop_all()

@@ -19,11 +19,10 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
 from tests.cluster.processes import LocalCluster
-from venue.cluster.nodeconfig import DEMO_PRINCIPAL, OPERATOR_PRINCIPAL
-from venue.gateways.fix import local as fix_local
+from venue.cluster.nodeconfig import DEMO_PRINCIPAL
 from venue.gateways.ws import local
 
-from ..fix.venue_fixture import _free_port
+from ..running_cluster import free_port, start_seeded
 
 WAIT_S = 20.0
 LIMITS = {"messages_per_s": 20_000, "outgoing_messages_max": 500}
@@ -36,14 +35,11 @@ class WsVenue:
         self.gateway: subprocess.Popen | None = None
 
     def start(self) -> None:
-        self.cluster.start_all()
+        start_seeded(self.cluster, self.folder)
         config = self.cluster.configs[1]
-        credentials = config.credentials
-        fix_local.seed_demo(self.folder, self.cluster.addresses, config.cluster_id,
-                            OPERATOR_PRINCIPAL, credentials[OPERATOR_PRINCIPAL])
         self.gateway, lines = local.start_local(
             self.folder, self.cluster.addresses, config.cluster_id, DEMO_PRINCIPAL,
-            credentials[DEMO_PRINCIPAL], _free_port(), limits=LIMITS)
+            config.credentials[DEMO_PRINCIPAL], free_port(), limits=LIMITS)
         assert self.gateway is not None, (self.folder / local.WS_LOG_FILE).read_text()
         self.config = local.load(self.folder)
         assert lines == local.describe(self.config)
