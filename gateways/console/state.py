@@ -29,8 +29,8 @@ from venue.codecs import (
     OrderReplaced,
 )
 from venue.codecs.schema import Outcome
-from venue.gateways.fix.instruments import InstrumentInfo, Instruments
-from venue.gateways.fix.marketdata_book import Book
+from venue.gateways.instruments import InstrumentInfo, Instruments
+from venue.gateways.l2book import Book
 
 from .config import Limits
 

@@ -6,6 +6,9 @@
 - ``store``: sequence numbers and sent messages, persisted so a restart resumes sessions.
 - ``acceptor``: the asyncio shell that accepts TCP connections and routes them to sessions.
 - ``reflector``: the application the QuickFIX acceptance scripts expect.
+- ``gateway``, ``order_entry``, ``orders``, ``execreports``, ``marketdata``: the gateway in
+  front of a cluster (order entry, execution reports, market data, drop copy).
+- ``conformance``: the runner of the QuickFIX acceptance scripts.
 
 The tag=value parser and encoder are ``venue.codecs.tagvalue`` (with a Cython twin).
 """

@@ -56,7 +56,9 @@ from venue.codecs.events import (
     OrderReplaced,
     OrderTriggered,
 )
-from venue.gateways.fix.execreports_table import (
+from venue.gateways.fix.fixtime import format_utc
+from venue.gateways.instruments import Instruments
+from venue.gateways.order_table import (
     CANCELLED,
     EXPIRED,
     FILLED,
@@ -64,8 +66,6 @@ from venue.gateways.fix.execreports_table import (
     Order,
     OrderTable,
 )
-from venue.gateways.fix.fixtime import format_utc
-from venue.gateways.fix.instruments import Instruments
 
 __all__ = ["AVG_PX_EXTRA_DECIMALS", "CXL_REJ_REASONS", "ORD_REJ_REASONS", "Order",
            "OrderTable", "Report", "reports", "status_report"]

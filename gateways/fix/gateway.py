@@ -24,6 +24,7 @@ import time
 
 from venue.codecs import Command
 from venue.codecs.schema import Outcome
+from venue.gateways.instruments import Instruments
 from venue.gateways.link import ClusterLink
 
 from .acceptor import FixAcceptor
@@ -32,7 +33,6 @@ from .dictionary import DataDictionary
 from .execreports import OrderTable, Report, reports
 from .fixtime import format_utc
 from .gateway_config import DROP_COPY, GatewayConfig
-from .instruments import Instruments
 from .marketdata import MarketDataHub
 from .order_entry import OrderEntryApplication
 from .session import FixSession

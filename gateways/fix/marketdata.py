@@ -48,11 +48,11 @@ from typing import Protocol
 
 from venue.codecs import BookLevelChanged, InstrumentAdded, InstrumentStatusChanged, OrderFilled
 from venue.codecs.enums import Side
+from venue.gateways.instruments import InstrumentInfo, Instruments
+from venue.gateways.l2book import Book, Level, Trade, diff
 
 from . import marketdata_messages as messages
 from .dictionary import DataDictionary
-from .instruments import InstrumentInfo, Instruments
-from .marketdata_book import Book, Level, Trade, diff
 from .marketdata_messages import BID, OFFER, TRADE, Field
 
 SYMBOLS_PER_REQUEST_MAX = 100

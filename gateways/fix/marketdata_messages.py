@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from .instruments import InstrumentInfo
-from .marketdata_book import DELETE, Level, Trade
+from venue.gateways.instruments import InstrumentInfo
+from venue.gateways.l2book import DELETE, Level, Trade
 
 Field = tuple[int, bytes]
 

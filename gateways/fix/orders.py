@@ -39,7 +39,7 @@ from __future__ import annotations
 from venue.codecs.commands import CancelOrder, MassCancel, ReplaceOrder, SubmitOrder
 from venue.codecs.enums import OrderType, Side, TimeInForce
 from venue.gateways.fix.fixtime import parse_utc
-from venue.gateways.fix.instruments import InstrumentInfo, Instruments
+from venue.gateways.instruments import InstrumentInfo, Instruments
 
 __all__ = ["RequestError", "cancel_request", "mass_cancel_request", "new_order",
            "replace_request"]

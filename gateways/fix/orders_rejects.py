@@ -19,7 +19,6 @@ from venue.gateways.fix.execreports import (
     REJECTED,
     Report,
 )
-from venue.gateways.fix.execreports_table import OrderTable
 from venue.gateways.fix.orders import (
     BUSINESS_REJECT,
     CANCEL_REJECT,
@@ -31,6 +30,7 @@ from venue.gateways.fix.orders import (
     EXECUTION_REPORT as ANSWER_EXECUTION_REPORT,
 )
 from venue.gateways.fix.session import BusinessReject, FieldReject
+from venue.gateways.order_table import OrderTable
 
 __all__ = ["request_reject", "session_exception"]
 

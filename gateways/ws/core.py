@@ -19,8 +19,8 @@ from collections import deque
 from typing import NamedTuple
 
 from venue.codecs import Command
-from venue.gateways.fix.execreports_table import OrderTable
-from venue.gateways.fix.instruments import Instruments
+from venue.gateways.instruments import Instruments
+from venue.gateways.order_table import OrderTable
 
 from .config import Limits
 from .market import MarketData

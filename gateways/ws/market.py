@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 
 from venue.codecs.enums import InstrumentStatus, Side
 from venue.codecs.events import BookLevelChanged, InstrumentStatusChanged, OrderFilled
-from venue.gateways.fix.instruments import InstrumentInfo, Instruments
-from venue.gateways.fix.marketdata_book import DELETE, Book
-from venue.gateways.fix.marketdata_book import Level as BookLevel
-from venue.gateways.fix.marketdata_book import diff as level_diff
+from venue.gateways.instruments import InstrumentInfo, Instruments
+from venue.gateways.l2book import DELETE, Book
+from venue.gateways.l2book import Level as BookLevel
+from venue.gateways.l2book import diff as level_diff
 
 from .orders import SIDE_NAMES, text
 from .schema import DepthSnapshot, DepthUpdate, Level, LevelChange, Status, Trade

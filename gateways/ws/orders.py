@@ -32,7 +32,8 @@ from venue.codecs.events import (
     OrderReplaced,
     OrderTriggered,
 )
-from venue.gateways.fix.execreports_table import (
+from venue.gateways.instruments import InstrumentInfo, Instruments
+from venue.gateways.order_table import (
     CANCELLED,
     EXPIRED,
     FILLED,
@@ -40,7 +41,6 @@ from venue.gateways.fix.execreports_table import (
     Order,
     OrderTable,
 )
-from venue.gateways.fix.instruments import InstrumentInfo, Instruments
 
 from .schema import OrderUpdate
 

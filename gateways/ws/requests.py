@@ -13,8 +13,8 @@ import itertools
 
 from venue.codecs.commands import CancelOrder, ReplaceOrder, SubmitOrder
 from venue.codecs.enums import OrderType, Side, TimeInForce
-from venue.gateways.fix.execreports_table import Order, OrderTable
-from venue.gateways.fix.instruments import InstrumentInfo, Instruments, to_units
+from venue.gateways.instruments import InstrumentInfo, Instruments, to_units
+from venue.gateways.order_table import Order, OrderTable
 
 from .schema import Cancel, Replace, Submit
 

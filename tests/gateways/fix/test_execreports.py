@@ -24,8 +24,8 @@ from venue.codecs.tagvalue import FixParser, encode
 from venue.gateways.fix.dictionary import DataDictionary
 from venue.gateways.fix.execreports import OrderTable, Report, reports, status_report
 from venue.gateways.fix.fixtime import format_utc
-from venue.gateways.fix.instruments import Instruments
 from venue.gateways.fix.orders import new_order, replace_request
+from venue.gateways.instruments import Instruments
 
 from ...modules.harness import EngineDriver
 from ...modules.trading import btc_usd, make_modules

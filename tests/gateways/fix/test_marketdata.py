@@ -25,8 +25,8 @@ from venue.codecs import (
 from venue.codecs.enums import InstrumentStatus, OrderType, Side, TimeInForce
 from venue.codecs.tagvalue import FixParser, encode
 from venue.gateways.fix.dictionary import SPEC_DIRECTORY, DataDictionary
-from venue.gateways.fix.instruments import Instruments
 from venue.gateways.fix.marketdata import MarketDataHub
+from venue.gateways.instruments import Instruments
 
 from ...modules.harness import EngineDriver
 from ...modules.trading import make_modules

@@ -12,7 +12,6 @@ from venue.codecs.events import OrderAccepted
 from venue.codecs.tagvalue import FixParser, encode
 from venue.gateways.fix.dictionary import DataDictionary
 from venue.gateways.fix.execreports import OrderTable
-from venue.gateways.fix.instruments import Instruments
 from venue.gateways.fix.orders import (
     RequestError,
     cancel_request,
@@ -22,6 +21,7 @@ from venue.gateways.fix.orders import (
 )
 from venue.gateways.fix.orders_rejects import request_reject, session_exception
 from venue.gateways.fix.session import FieldReject
+from venue.gateways.instruments import Instruments
 
 from .test_execreports import NOW, sent
 

@@ -1,4 +1,4 @@
-"""The FIX gateway's memory of orders: what an ExecutionReport must say about each order of
+"""A gateway's memory of orders (FIX and WebSocket): what a report must say about each order of
 the accounts it serves (cumulative quantity and notional, leaves, status), built from the
 event stream, and the requests it forwarded, to answer their rejects.
 

@@ -1,6 +1,7 @@
-"""The gateway's copy of each L2 book, kept from ``BookLevelChanged`` events, and the diff
-of a depth-limited view across one log entry (what ``MarketDataHub`` turns into
-MarketDataIncrementalRefresh entries).
+"""A gateway's copy of each L2 book (FIX market data, WebSocket depth, the console), kept
+from ``BookLevelChanged`` events, and the diff of a depth-limited view across one log entry
+(what FIX's ``MarketDataHub`` turns into MarketDataIncrementalRefresh entries and the
+WebSocket gateway into depth updates).
 
 Prices and quantities stay in the engine's integer units here; the message builders turn
 them into decimal text.

@@ -1,5 +1,6 @@
-"""The gateway's view of reference data, built from the event stream (``InstrumentAdded``,
-``InstrumentStatusChanged``), and exact conversion between FIX decimal strings and the
+"""Every gateway's view of reference data (FIX, WebSocket, console), built from the event
+stream (``InstrumentAdded``, ``InstrumentStatusChanged``), and exact conversion between
+decimal strings and the
 engine's integer units (no float anywhere: ``"65100.50"`` with 2 price decimals is 6510050;
 ``"65100.505"`` is not representable and is refused, never rounded)."""
 
