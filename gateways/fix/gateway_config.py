@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from venue.gateways.edgeconfig import cluster_settings
@@ -52,10 +53,13 @@ class GatewayConfig:
     connections_max: int = 1_000
 
     def session(self, session_id: SessionID) -> GatewaySession:
-        for session in self.sessions:
-            if session.fix.session_id == session_id:
-                return session
-        raise KeyError(session_id)
+        """The configured session (KeyError if none): asked for every application
+        message, so a lookup, not a scan of the sessions."""
+        return self._by_id[session_id]
+
+    @cached_property
+    def _by_id(self) -> dict[SessionID, GatewaySession]:
+        return {session.fix.session_id: session for session in self.sessions}
 
 
 def _session(raw: dict, sender: str, begin: str) -> GatewaySession:
