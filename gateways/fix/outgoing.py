@@ -65,17 +65,19 @@ class SessionOutput:
     # -- the wire ------------------------------------------------------------------------
 
     def _emit(self, msg_type: bytes, body: Sequence[Field], header: Sequence[Field] = (),
-              seq: int | None = None, store: bool = False) -> int:
+              seq: int | None = None, store: bool = False, wire: bool = True) -> int:
         """Encode and queue one message; ``seq`` None takes (and advances) the next sender
-        number. Header fields are written in tag order after 35, as QuickFIX does."""
+        number; ``wire`` False only stores it (for a resend after the next logon). Header
+        fields are written in tag order after 35, as QuickFIX does."""
         number = self.store.next_sender if seq is None else seq
         fields = [(34, b"%d" % number), (49, self.sender),
                   (52, format_utc(self.now_ns, self.config.millis_in_timestamp)),
                   (56, self.target), *header]
         fields.sort(key=_tag)
         raw = encode(self.begin, [(35, msg_type), *fields, *body])
-        self._out.append(raw)
-        self.last_sent_ns = self.now_ns
+        if wire:
+            self._out.append(raw)
+            self.last_sent_ns = self.now_ns
         if seq is None:
             if store:
                 self.store.save_sent(number, raw)

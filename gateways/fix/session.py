@@ -129,13 +129,7 @@ class FixSession(SessionOutput):
         if now_ns is not None:
             self.now_ns = now_ns
         clean = [(tag, value) for tag, value in header if tag not in (43, 122)]
-        if self.logged_on:
-            return self._emit(msg_type, body, clean, store=True)
-        out, self._out = self._out, []
-        try:
-            return self._emit(msg_type, body, clean, store=True)
-        finally:
-            self._out = out
+        return self._emit(msg_type, body, clean, store=True, wire=self.logged_on)
 
     # -- timers --------------------------------------------------------------------------
 
