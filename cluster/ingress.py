@@ -225,7 +225,7 @@ class ClientIngress:
         older than the session (its id is its SESSION_OPEN's index), so a client that saw
         none yet does not make the node read the whole store. O(entries since then)."""
         schema = self.core.engine.schema
-        for record in self.core.store.events(max(position, session_id + 1)):
+        for record in self.core.events(max(position, session_id + 1)):
             for outcome in schema.decode_outcomes(record.event_bytes):
                 if outcome.session_id == session_id and outcome.client_seq:
                     connection.channel.write(Reply(record.index, outcome.client_seq,
@@ -277,7 +277,7 @@ class ClientIngress:
             return connection.live
         applied_index = self.core.engine.applied_index
         end = min(applied_index, connection.subscribed_from + CATCH_UP_ENTRIES_PER_CALL - 1)
-        for record in self.core.store.events(connection.subscribed_from, end):
+        for record in self.core.events(connection.subscribed_from, end):
             if record.index != connection.subscribed_from:
                 connection.channel.write(ConnectRefused(
                     f"position {connection.subscribed_from} is no longer stored"))

@@ -19,8 +19,7 @@ hash is checked against the one it stored before (``ChainMismatchError``).
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from random import Random
 
 import msgspec
@@ -39,14 +38,10 @@ from venue.codecs import (
 from venue.engine import Engine
 
 from . import runs
+from .deferred import DeferredWrites
 from .divergence import DivergenceChecker
-from .nodetypes import (
-    NodeSettings,
-    NotLeader,
-    Output,
-    Overloaded,
-    Pending,
-)
+from .nodesnapshots import Snapshotting
+from .nodetypes import NodeSettings, NotLeader, Output, Overloaded, Pending
 from .raft import (
     ConfChangeType,
     Config,
@@ -61,14 +56,13 @@ from .raft.storage import bootstrap_snapshot
 from .raftstore import LmdbRaftStorage
 from .recovery import GENESIS_ENTRY, ChainMismatchError
 from .snapshotter import SnapshotChild
-from .store import DataStore
+from .store import DataStore, StoredEvents
 
 _encoder = msgspec.msgpack.Encoder(order="deterministic")
 _VOTE_REQUESTS = (MessageType.VOTE, MessageType.PRE_VOTE)
-_MEMBERS_KEY = b"cluster_members"
 
 
-class NodeCore:
+class NodeCore(Snapshotting):
     """One node. Not thread-safe; the shell drives it from one task."""
 
     def __init__(self, settings: NodeSettings, store: DataStore, rng: Random,
@@ -102,6 +96,8 @@ class NodeCore:
         self._snapshot_child = SnapshotChild()
         self._writing = False  # a Ready's transaction is in flight (see ``prepare``)
         self._snapshot_wanted = False  # asked for while writing
+        self.deferred = DeferredWrites()  # events and commit index not yet written
+        self._deferred_since_ns = 0
         self.halted_reason = ""  # set by the shell when this node stops applying
 
     def _load_engine(self, fresh: bool) -> Engine:
@@ -130,11 +126,6 @@ class NodeCore:
     @property
     def is_leader(self) -> bool:
         return self.raw._raft.role == Role.LEADER
-
-    @property
-    def snapshot_running(self) -> bool:
-        """A forked child is still writing a background snapshot."""
-        return self._snapshot_child.running
 
     @property
     def leader_id(self) -> int:
@@ -224,21 +215,8 @@ class NodeCore:
             raise ValueError(f"membership change refused: {exc}") from None
 
     def members(self) -> dict[int, str]:
-        """Addresses (the JSON of ``ConfigChange.address``) of members added at run time,
-        persisted in the data directory: CONFIG_CHANGE entries are compacted away."""
-        with self.store.begin() as txn:
-            raw = txn.get(_MEMBERS_KEY, db=self.store.meta_db)
-        return {} if raw is None else {int(k): v for k, v in json.loads(raw).items()}
-
-    def _remember_member(self, change: ConfigChange) -> None:
-        members = self.members()
-        if change.change == ConfChangeType.REMOVE:
-            members.pop(change.node_id, None)
-        elif change.address:
-            members[change.node_id] = change.address
-        with self.store.begin(write=True) as txn:
-            txn.put(_MEMBERS_KEY, json.dumps({str(k): v for k, v in sorted(members.items())})
-                    .encode(), db=self.store.meta_db)
+        """Addresses of members added at run time (``DataStore.members``)."""
+        return self.store.members()
 
     # -- the node loop -------------------------------------------------------------------
 
@@ -249,6 +227,7 @@ class NodeCore:
             pending = self.prepare(now_ns)
             if pending is None:
                 break
+            output.messages.extend(pending.early)
             self.write(pending)
             output.extend(self.complete(pending))
         return output
@@ -262,8 +241,10 @@ class NodeCore:
 
         Committed entries are applied before this Ready's new entries are persisted (they
         are committed: a quorum holds them), so that the entries, the hard state and the
-        events applied go to disk in ONE synced transaction. Nothing leaves the node
-        before that commit: messages and replies go out after ``complete``."""
+        events applied go to disk in ONE synced transaction; a Ready with nothing Raft
+        needs on disk writes nothing (``deferred.py``). A leader's appends and heartbeats
+        (``Pending.early``) may leave before the write; other messages and replies go out
+        after ``complete``."""
         if self.is_leader:
             self._flush_queue(now_ns)
             self._propose_due_timer(now_ns)
@@ -276,32 +257,62 @@ class NodeCore:
         if ready.snapshot is not None:
             self._install(ready.snapshot.index, ready.snapshot.data)
         records = self._apply(ready.committed_entries, output)
+        deferred = self.deferred
+        if not deferred:
+            self._deferred_since_ns = now_ns
+        deferred.hold(records, ready.hard_state)
         self._writing = True
-        return Pending(ready, records, output)
+        early = self.raw.sendable_before_persist(ready)
+        if not (ready.must_sync or deferred.full):
+            return Pending(ready, [], output, writes=False, early=early)
+        hard_state, held = deferred.taken()
+        return Pending(ready, held, output, hard_state=hard_state, early=early)
 
     def write(self, pending: Pending) -> None:
-        """The Ready's one LMDB transaction (synced in ``fsync`` mode)."""
-        ready = pending.ready
-        pending.written = self.storage.write(ready.hard_state, ready.entries, ready.snapshot,
-                                             pending.records)
+        """The Ready's one LMDB transaction (synced in ``fsync`` mode), if it has one."""
+        if pending.writes:
+            ready = pending.ready
+            pending.written = self.storage.write(pending.hard_state, ready.entries,
+                                                 ready.snapshot, pending.records)
 
     def complete(self, pending: Pending) -> Output:
         """After the write: publish it, hand out the messages, advance."""
         ready = pending.ready
-        self.storage.publish(pending.written)
+        if pending.writes:
+            self._written(pending.written, pending.records, pending.hard_state)
         self._writing = False
-        if pending.records:
-            self._stored_event_index = pending.records[-1][0]
         for entry in ready.entries:
             self._stamp_floor_ns = max(self._stamp_floor_ns, entry.timestamp_ns)
         output = pending.output
-        output.messages.extend(ready.messages)
+        early = {id(message) for message in pending.early}
+        output.messages.extend(m for m in ready.messages if id(m) not in early)
         self.raw.advance(ready)
         if self._snapshot_wanted:
             self._snapshot_wanted = False
             self.take_snapshot()
         self._maybe_snapshot()
         return output
+
+    def _written(self, written: tuple, records: list, hard_state) -> None:
+        self.storage.publish(written)
+        self.deferred.written(records, hard_state)
+        if records:
+            self._stored_event_index = records[-1][0]
+
+    def write_deferred(self, now_ns: int | None = None, age_ns_min: int = 0) -> bool:
+        """Write what waits in ``deferred`` (held at least ``age_ns_min`` by ``now_ns``),
+        unless a Ready's write is in flight; True if it wrote."""
+        if self._writing or not self.deferred:
+            return False
+        if now_ns is not None and now_ns - self._deferred_since_ns < age_ns_min:
+            return False
+        hard_state, records = self.deferred.taken()
+        self._written(self.storage.write(hard_state, (), None, records), records, hard_state)
+        return True
+
+    def events(self, lo: int, hi: int | None = None) -> Iterator[StoredEvents]:
+        """Event records ``lo``..``hi`` of this node: stored, then still deferred."""
+        return self.deferred.events(self.store, lo, hi)
 
     def _flush_queue(self, now_ns: int) -> None:
         batch_max = self.settings.batch_commands_max
@@ -356,7 +367,8 @@ class NodeCore:
             output.applied_timestamps_ns.append(entry.timestamp_ns)
             if entry.kind == EntryKind.CONFIG_CHANGE:
                 change = msgspec.msgpack.decode(entry.payload, type=ConfigChange)
-                self._remember_member(change)
+                self.store.remember_member(change.node_id, None if change.change ==
+                                           ConfChangeType.REMOVE else change.address)
                 output.conf_changes.append(change)
             if self.checker.is_checkpoint(entry.index):
                 output.checkpoints.append((entry.index, applied.chain_hash))
@@ -376,64 +388,8 @@ class NodeCore:
         if stored is not None and stored.chain_hash != chain_hash:
             raise ChainMismatchError(index, stored.chain_hash, chain_hash)
 
-    def _maybe_snapshot(self) -> None:
-        if self._snapshot_child.running:
-            self._finish_snapshot(self._snapshot_child.poll())
-            return
-        applied = self.engine.applied_index
-        if applied - self._last_snapshot_index >= self.settings.snapshot_interval_entries:
-            self.take_snapshot()
-
     def stop_cleanly(self) -> None:
-        """Before the store closes on a clean stop: sync, and record the stop as clean."""
+        """Before the store closes on a clean stop: write what was deferred, sync, and
+        record the stop as clean."""
+        self.write_deferred()
         runs.end_run(self.store, caught_up=not self.raw.status().recovering)
-
-    def finish_snapshot(self) -> None:
-        """Wait for a background snapshot's child and record its snapshot (before the
-        store closes, so that a clean stop leaves no child writing behind it)."""
-        if self._snapshot_child.running:
-            self._finish_snapshot(self._snapshot_child.poll(block=True))
-
-    def take_snapshot(self, background: bool | None = None) -> int:
-        """Snapshot the engine at its applied index: the snapshot file, then Raft's
-        storage (which reads the file when a follower needs it), then retention. In the
-        background (the default where ``fork`` exists) a forked child serialises a
-        copy-on-write image while this process goes on applying; it is recorded when the
-        child has written and synced the file. Returns the index, 0 if nothing new or a
-        snapshot is already being taken."""
-        index = self.engine.applied_index
-        if index <= self.storage.snapshot_metadata().index or self._snapshot_child.running:
-            return 0
-        if self._writing:  # a Ready's transaction is in flight: right after it
-            self._snapshot_wanted = True
-            return index
-        conf_state = self.raw._raft.tracker.conf_state()
-        if background is None:
-            background = self.settings.snapshot_in_background
-        if background and self._snapshot_child.start(self.engine, self.store, index,
-                                                     conf_state):
-            self._last_snapshot_index = index  # not again before this one finished
-            return index
-        self.store.write_snapshot(index, self.engine.take_snapshot())
-        self._finish_snapshot((index, conf_state))
-        return index
-
-    def _finish_snapshot(self, done: tuple[int, ConfState] | None) -> None:
-        if done is None:
-            return
-        index, conf_state = done
-        self.storage.create_snapshot(index, conf_state, b"", in_file=True)
-        self._last_snapshot_index = index
-        self._prune(index)
-
-    def _prune(self, snapshot_index: int) -> None:
-        """Retention: the log keeps ``log_retained_entries`` behind the snapshot (a follower
-        that far behind catches up from the log, not a snapshot), the event store keeps
-        ``events_retained_entries`` (for subscribers and resumed sessions)."""
-        settings = self.settings
-        compact_to = snapshot_index - settings.log_retained_entries
-        if compact_to >= self.storage.first_index():
-            self.storage.compact(compact_to)
-        events_before = snapshot_index - settings.events_retained_entries
-        if settings.events_retained_entries and events_before > 1:
-            self.store.delete_events_before(events_before)

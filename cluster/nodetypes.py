@@ -8,7 +8,7 @@ from venue.codecs import ConfigChange
 from venue.engine import Applied
 
 from .divergence import CHECKPOINT_INTERVAL_ENTRIES_DEFAULT, Divergence
-from .raft import Message, Ready
+from .raft import HardState, Message, Ready
 
 BATCH_COMMANDS_MAX_DEFAULT = 1024
 QUEUED_COMMANDS_MAX_DEFAULT = 65_536
@@ -71,4 +71,7 @@ class Pending:
     ready: Ready
     records: list[tuple[int, bytes, bytes, int]]  # (index, chain hash, events, timestamp)
     output: Output
+    writes: bool = True  # False: nothing of it must reach the disk now (deferred.py)
+    hard_state: HardState | None = None  # what the write stores (the Ready's, or one held)
+    early: tuple[Message, ...] = ()  # a leader's messages sent before the write
     written: tuple | None = None

@@ -37,7 +37,11 @@ from .store import DataStore, Durability
 from .transport import PeerTransport
 
 READ_SIZE_BYTES = 256 * 1024
+# events and a commit index a node applied without writing (deferred.py) reach the disk
+# within this long at the latest, for readers of the data directory (venue tail, diverge)
+DEFERRED_AGE_NS_MAX = 100_000_000
 EXIT_HALTED = 3
+EXIT_CRASHED = 70  # EX_SOFTWARE: a bug in the node loop stopped the node
 # peer payloads: one byte saying what follows, then msgpack
 RAFT_PAYLOAD = b"R"
 CHECK_PAYLOAD = b"C"
@@ -52,6 +56,7 @@ class NodeServer:
         self.join = join
         self.clock = clock
         self.halted: BaseException | None = None
+        self.crashed: BaseException | None = None  # a task of the node loop raised
         self.stopped = asyncio.Event()
         self._writers: dict[int, asyncio.StreamWriter] = {}
         self._ids = itertools.count(1)
@@ -107,9 +112,23 @@ class NodeServer:
         loop = asyncio.get_running_loop()
         self._tick_task = loop.create_task(self._tick_loop())
         self._pump_task = loop.create_task(self._pump())
+        for task in (self._tick_task, self._pump_task):
+            task.add_done_callback(self._task_ended)
+
+    def _task_ended(self, task: asyncio.Task) -> None:
+        """The node loop or the ticker ended by an exception (a bug): stop loudly, do not
+        go on answering as if alive."""
+        if task.cancelled() or task.exception() is None:
+            return
+        self.crashed = task.exception()
+        print(f"venue node {self.config.node_id}: INTERNAL ERROR in {task.get_coro()!r}, "
+              f"stopping: {self.crashed!r}", file=sys.stderr, flush=True)
+        self.stopped.set()
 
     async def close(self) -> None:
         for task in (self._tick_task, self._pump_task):
+            if task.done():
+                continue  # one that raised is what stopped us: reported by _task_ended
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
@@ -131,7 +150,10 @@ class NodeServer:
         while True:
             await asyncio.sleep(interval_s)
             self.core.tick()
-            self.ingress.tick(self.clock())
+            now_ns = self.clock()
+            self.ingress.tick(now_ns)
+            if self.halted is None:
+                self.core.write_deferred(now_ns, DEFERRED_AGE_NS_MAX)
             self._wake()
 
     def _wake(self) -> None:
@@ -154,6 +176,9 @@ class NodeServer:
                     pending = core.prepare(now_ns)
                     if pending is None:
                         break
+                    if pending.early:  # a leader's appends: its followers write meanwhile
+                        self._send_raft(pending.early)
+                        self.transport.flush()
                     if self.config.persist_in_thread:
                         await loop.run_in_executor(self._disk, core.write, pending)
                     else:
@@ -169,9 +194,9 @@ class NodeServer:
                 self._deliver(output, now_ns)
             self._flush()  # replies, status answers, refusals (also while halted)
 
-    def _deliver(self, output, now_ns: int) -> None:
+    def _send_raft(self, messages) -> None:
         raw = self.core.raw
-        for message in output.messages:
+        for message in messages:
             sent = self.transport.send(message.to, RAFT_PAYLOAD + _message_encoder.encode(message))
             if message.type == MessageType.SNAPSHOT:
                 # Queued is as far as we can tell: if it is lost, the follower's next
@@ -179,11 +204,14 @@ class NodeServer:
                 raw.report_snapshot(message.to, sent)
             elif not sent:
                 raw.report_unreachable(message.to)
+
+    def _deliver(self, output, now_ns: int) -> None:
+        self._send_raft(output.messages)
         self._checkpoints(output)
         for change in output.conf_changes:
             self._apply_membership(change)
         self.ingress.on_output(output, now_ns)
-        role = raw._raft.role.name
+        role = self.core.raw._raft.role.name
         if role != self._last_role:
             self.elections += role == "LEADER"
             self._last_role = role
@@ -317,6 +345,8 @@ async def run_node(config: NodeConfig, join: bool = False) -> int:
           f"{config.me.client[1]}, data in {config.data_dir}", flush=True)
     await server.stopped.wait()
     await server.close()
+    if server.crashed is not None:
+        return EXIT_CRASHED
     return EXIT_HALTED if server.halted is not None else 0
 
 

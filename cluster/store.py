@@ -63,6 +63,8 @@ class LogCorruptError(DataDirError):
         super().__init__(f"{store} record at index {index} is corrupt: {why}")
         self.index = index
 
+_MEMBERS_KEY = b"cluster_members"
+
 
 class StoredEvents(NamedTuple):
     index: int
@@ -166,6 +168,24 @@ class DataStore:
 
     def close(self) -> None:
         self._env.close()
+
+    def members(self) -> dict[int, str]:
+        """Addresses (the JSON of ``ConfigChange.address``) of members added at run time:
+        CONFIG_CHANGE entries are compacted away, so the node keeps them here."""
+        with self.begin() as txn:
+            raw = txn.get(_MEMBERS_KEY, db=self.meta_db)
+        return {} if raw is None else {int(k): v for k, v in json.loads(raw).items()}
+
+    def remember_member(self, node_id: int, address: str | None) -> None:
+        """Record a member's address ("" keeps the one known; None: it was removed)."""
+        members = self.members()
+        if address is None:
+            members.pop(node_id, None)
+        elif address:
+            members[node_id] = address
+        with self.begin(write=True) as txn:
+            txn.put(_MEMBERS_KEY, json.dumps({str(k): v for k, v in sorted(members.items())})
+                    .encode(), db=self.meta_db)
 
     def sync(self) -> None:
         """Flush every committed transaction to disk (``replicated`` mode defers this)."""

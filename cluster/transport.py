@@ -24,6 +24,7 @@ BACKOFF_MS_MIN_DEFAULT = 20
 BACKOFF_MS_MAX_DEFAULT = 2000
 CONNECT_TIMEOUT_MS_DEFAULT = 2000
 READ_SIZE_BYTES = 256 * 1024
+FLUSH_BUFFER_BYTES_MAX = 1 << 20  # flush() leaves a link with more unsent than this alone
 
 
 @dataclass
@@ -39,6 +40,8 @@ class PeerLink:
     connects: int = 0
     last_error: str = ""
     task: asyncio.Task | None = None
+    writer: asyncio.StreamWriter | None = None  # while connected
+    protocol: PeerProtocol | None = None
 
 
 class PeerTransport:
@@ -113,6 +116,20 @@ class PeerTransport:
         link.wakeup.set()
         return True
 
+    def flush(self) -> None:
+        """Write what is queued to every connected peer now, without waiting for the
+        links' tasks to run (the node loop is about to block in a synced disk write and
+        wants its appends on the wire meanwhile). A link whose socket buffer is full is
+        left to its task, which waits for it to drain."""
+        for link in self.links.values():
+            writer, protocol = link.writer, link.protocol
+            if not link.queue or writer is None or protocol is None:
+                continue
+            if writer.transport.get_write_buffer_size() > FLUSH_BUFFER_BYTES_MAX:
+                continue
+            _frame_queue(link, protocol)
+            writer.write(protocol.data_to_send())
+
     async def _dial_forever(self, peer_id: int, link: PeerLink) -> None:
         backoff_ms = self.backoff_ms_min
         while True:
@@ -148,10 +165,9 @@ class PeerTransport:
                         link.connected = True
                         link.connects += 1
             watch = asyncio.get_running_loop().create_task(reader.read(1))
+            link.writer, link.protocol = writer, protocol
             while not watch.done():
-                while link.queue:  # frame everything queued, then one write (one syscall)
-                    protocol.send(link.queue.popleft())
-                    link.sent += 1
+                _frame_queue(link, protocol)  # everything queued, then one write (syscall)
                 data = protocol.data_to_send()
                 if data:
                     writer.write(data)
@@ -163,6 +179,7 @@ class PeerTransport:
                     waiter.cancel()
             raise ConnectionError("the peer closed the connection")
         finally:
+            link.writer = link.protocol = None
             if watch is not None:
                 watch.cancel()
             writer.close()
@@ -197,6 +214,12 @@ class PeerTransport:
         finally:
             self._inbound.pop(writer, None)
             writer.close()
+
+
+def _frame_queue(link: PeerLink, protocol: PeerProtocol) -> None:
+    while link.queue:
+        protocol.send(link.queue.popleft())
+        link.sent += 1
 
 
 class _HandshakeFailed(Exception):

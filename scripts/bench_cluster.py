@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchlib import figure, median, print_environment, print_json_line
 from cluster_load import (
     PERCENTILES,
+    CpuMeter,
     LoadResult,
     OrderFlow,
     ProcessCluster,
@@ -95,6 +96,9 @@ async def measure_venue(cluster: ProcessCluster, args: argparse.Namespace, label
     await set_up_market(clients[0], [flow.account for flow in flows])
     await closed_loop(clients, flows, args.window, args.warmup_s)  # warm-up
     first_index = (await node_status(leader_address))["last_index"]
+    meter = CpuMeter({**{("leader" if node_id == leader else f"follower {node_id}"):
+                         process.pid for node_id, process in cluster.processes.items()},
+                      "load generator": None})
     closed = [await closed_loop(clients, flows, args.window, args.duration_s)
               for _ in range(args.runs)]
     entries = (await node_status(leader_address))["last_index"] - first_index
@@ -103,6 +107,11 @@ async def measure_venue(cluster: ProcessCluster, args: argparse.Namespace, label
     commands = sum(result.completed for result in closed)
     print(f"# {label}: {commands / max(1, entries):.1f} commands per log entry in the "
           f"closed loop ({entries:,} entries)")
+    cpu = meter.per_command_us(commands)
+    print(f"# {label}: CPU per command in the closed loop: "
+          + ", ".join(f"{name} {us:.1f} us" for name, us in sorted(cpu.items()))
+          + f"; sum {sum(cpu.values()):.1f} us, so {os.cpu_count()} cores allow at most "
+          f"{os.cpu_count() * 1e6 / max(1e-9, sum(cpu.values())):,.0f} commands/s")
     profile = []
     if args.profile:
         profile = await profile_closed(clients, flows, args, leader_pid, label)
@@ -118,7 +127,8 @@ async def measure_venue(cluster: ProcessCluster, args: argparse.Namespace, label
             break
     for client in clients:
         await client.close()
-    return {"closed": rates, "sweep": sweep, "curves": curves, "profile": profile}
+    return {"closed": rates, "sweep": sweep, "curves": curves, "profile": profile,
+            "cpu_us": cpu}
 
 
 async def profile_closed(clients, flows, args, leader_pid: int, label: str) -> list[str]:

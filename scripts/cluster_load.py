@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
 import random
 import subprocess
 import sys
@@ -185,6 +186,29 @@ async def open_loop(clients: list[VenueClient], flows: list[OrderFlow], rate_per
         await asyncio.sleep(0.005)
     elapsed_s = (time.monotonic_ns() - start_ns) / 1e9
     return LoadResult(rate_per_s, counts[0], counts[1], elapsed_s, latencies)
+
+
+def cpu_seconds(pid: int | None = None) -> float:
+    """User + system CPU time of process ``pid`` (None: this process), from /proc."""
+    if pid is None:
+        times = os.times()
+        return times.user + times.system
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU microseconds per command of each node process and of the load generator
+    over one run: on a 2-core machine their sum bounds the throughput at
+    2,000,000 / sum commands/s, whatever the pipeline does."""
+
+    def __init__(self, pids: dict[str, int | None]) -> None:
+        self.pids = pids
+        self.before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+
+    def per_command_us(self, commands: int) -> dict[str, float]:
+        return {name: 1e6 * (cpu_seconds(pid) - self.before[name]) / max(1, commands)
+                for name, pid in self.pids.items()}
 
 
 def thinned(latencies_ns: list[int], points_max: int = 20_000) -> list[float]:

@@ -56,12 +56,20 @@ def append_entries(r: Raft, items: list[tuple[EntryKind, bytes, int]]) -> list[L
                               f"{r.config.uncommitted_size_bytes_max} reached")
     r.uncommitted_size_bytes += size
     r.log.append(entries)
-    # The leader counts its own entry before the node loop persists it. That is safe: the
-    # commit index it implies only leaves this node in messages of a later Ready, which
-    # the loop sends after persisting this one's entries.
-    r.tracker.progress[r.id].maybe_update(r.log.last_index())
-    maybe_commit(r)
+    # The leader counts its own entries only once the node loop has persisted them
+    # (``self_acknowledge`` from ``RawNode.advance``, as etcd's raft does since 3.6), so a
+    # commit index never counts an entry held only in the leader's memory, however the
+    # loop overlaps its disk write with sending (``RawNode.sendable_before_persist``).
     return entries
+
+
+def self_acknowledge(r: Raft, index: int, term: int) -> None:
+    """Entries up to ``index`` (of ``term``) are on this leader's disk: count them."""
+    if not r.is_leader() or term != r.term or not r.log.match_term(index, term):
+        return
+    own = r.tracker.progress.get(r.id)
+    if own is not None and own.maybe_update(index) and maybe_commit(r):
+        broadcast_append(r)
 
 
 def reduce_uncommitted_size(r: Raft, entries: tuple[LogEntry, ...]) -> None:

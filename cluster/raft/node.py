@@ -30,6 +30,8 @@ from .raft import CampaignKind, Raft, Role
 from .storage import Storage
 from .tracker import ConfChangeType
 
+_SENDABLE_BEFORE_PERSIST = (MessageType.APPEND, MessageType.HEARTBEAT)
+
 
 @dataclass(frozen=True)
 class SoftState:
@@ -46,7 +48,8 @@ class Ready:
     1. persist ``hard_state`` (if not None), ``snapshot`` (if not None) and ``entries``
        (appending them, replacing any stored entries from ``entries[0].index`` on); sync the
        write first if ``must_sync`` (in ``fsync`` durability mode);
-    2. send ``messages``;
+    2. send ``messages`` (a leader may send some of them before step 1:
+       ``RawNode.sendable_before_persist``);
     3. restore the state machine from ``snapshot`` (if any), then apply
        ``committed_entries`` in order;
     4. call ``advance(ready)``.
@@ -204,6 +207,21 @@ class RawNode:
         self._outstanding = ready
         return ready
 
+    def sendable_before_persist(self, ready: Ready) -> tuple[Message, ...]:
+        """The messages of ``ready`` that may leave before it is persisted: a leader's
+        appends and heartbeats, when it was leader before this Ready and its term and vote
+        are unchanged (Raft thesis §10.2.1: the leader writes to its disk in parallel with
+        its followers). No commit index in them counts an entry held only in the leader's
+        memory: the leader counts its own entries once they are persisted (``advance``).
+        Votes, answers and snapshots still wait for the persist. Call before ``advance``."""
+        r = self._raft
+        if ready.soft_state is not None or ready.snapshot is not None or not r.is_leader():
+            return ()
+        hard, previous = ready.hard_state, self._previous_hard
+        if hard is not None and (hard.term, hard.vote) != (previous.term, previous.vote):
+            return ()
+        return tuple(m for m in ready.messages if m.type in _SENDABLE_BEFORE_PERSIST)
+
     def advance(self, ready: Ready) -> None:
         """Tell the core that ``ready`` was persisted, sent and applied."""
         if ready is not self._outstanding:
@@ -220,6 +238,7 @@ class RawNode:
         if ready.entries:
             last = ready.entries[-1]
             r.log.stable_to(last.index, last.term)
+            leader.self_acknowledge(r, last.index, last.term)
         if ready.committed_entries:
             for entry in ready.committed_entries:
                 if entry.kind == EntryKind.CONFIG_CHANGE:

@@ -13,6 +13,7 @@ import pytest
 
 from venue.cluster.nodecore import NodeCore, NodeSettings, NotLeader
 from venue.cluster.raft import Message
+from venue.cluster.server import DEFERRED_AGE_NS_MAX
 from venue.cluster.store import DataStore
 from venue.codecs import EntryKind, SessionCloseReason
 from venue.engine.modules.counter import Increment, Incremented
@@ -37,6 +38,7 @@ class Cluster:
         self.applied: dict[int, list] = {node_id: [] for node_id in VOTERS}
         self.opened: dict[int, int] = {}  # token -> session id
         self.inbox: list[Message] = []
+        self.write_deferred = True
         for node_id in VOTERS:
             self.start(node_id)
 
@@ -67,6 +69,8 @@ class Cluster:
                 continue
             node.tick()
             output = node.process(self.now_ns)
+            if self.write_deferred:  # as the server's tick does
+                node.write_deferred(self.now_ns, DEFERRED_AGE_NS_MAX)
             self.inbox.extend(output.messages)
             self.applied[node_id].extend(output.applied)
             self.opened.update(output.opened)
@@ -137,6 +141,40 @@ def test_events_and_chain_hashes_are_stored_and_a_restart_checks_them(tmp_path: 
     restarted = cluster.nodes[follower_id]
     assert restarted is not None
     assert restarted.engine.applied_index >= applied_index
+    assert counters(restarted) == {7: 5}
+
+
+def test_events_not_yet_written_are_readable_and_a_crash_recomputes_them(
+        tmp_path: Path) -> None:
+    """A Ready that only applies entries writes nothing (cluster/deferred.py): its events
+    are read through ``NodeCore.events`` meanwhile, and a node that crashes before
+    writing them recomputes the same records from its log at restart."""
+    cluster = Cluster(tmp_path)
+    session = cluster.open_session("alice", 1)
+    cluster.run(20)  # the session's events are written (older than the deferral age)
+    cluster.write_deferred = False
+    cluster.leader().submit(session, 1, _encoder.encode(Increment(7, 5)))
+    cluster.run(20)
+    follower_id = next(i for i, n in cluster.nodes.items() if n and not n.is_leader)
+    node = cluster.nodes[follower_id]
+    assert node is not None
+    applied_index, head = node.engine.applied_index, node.engine.chain.head
+    store = cluster.stores[follower_id]
+    assert store.event_record(applied_index) is None  # not on disk yet ...
+    deferred = list(node.events(applied_index))  # ... but readable on the node
+    assert [(r.index, r.chain_hash) for r in deferred] == [(applied_index, head)]
+    stored_before = store.last_event_index()
+    assert [r.index for r in node.events(stored_before)] == list(
+        range(stored_before, applied_index + 1))  # the store, then what is held
+    cluster.crash(follower_id)
+    cluster.write_deferred = True
+    cluster.start(follower_id)
+    cluster.run(30)
+    restarted = cluster.nodes[follower_id]
+    assert restarted is not None and restarted.engine.applied_index >= applied_index
+    record = cluster.stores[follower_id].event_record(applied_index)
+    assert record is not None and (record.chain_hash, record.event_bytes) == (
+        head, deferred[0].event_bytes)
     assert counters(restarted) == {7: 5}
 
 

@@ -115,9 +115,15 @@ def test_single_voter_commits_and_applies_its_own_proposals() -> None:
     handle(node, storage)
     entry = node.propose(b"x", timestamp_ns=5)
     ready = node.ready()
-    assert ready is not None
-    assert ready.committed_entries[-1] == entry == ready.entries[-1]
+    assert ready is not None and ready.entries[-1] == entry
+    # not committed before it is on the leader's own disk (its self-acknowledgement)
+    assert entry not in ready.committed_entries
+    storage.append(ready.entries)
     node.advance(ready)
+    committing = node.ready()
+    assert committing is not None and committing.committed_entries[-1] == entry
+    assert not committing.entries
+    node.advance(committing)
 
 
 def test_follower_drops_proposals() -> None:

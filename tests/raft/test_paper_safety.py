@@ -74,6 +74,7 @@ def test_leader_commits_previous_term_entries_only_through_a_current_term_entry(
     env.process_ready(1)
     env.process_ready(3)
     env.deliver(2)
+    env.process_ready(2)  # the new leader's NOOP reaches its own disk
     env.network.clear()
     node = env.node(2)
     assert node.status().role == Role.LEADER

@@ -51,6 +51,7 @@ class SimNode:
         self.installs = 0  # snapshots received from a leader
         self.raw: RawNode | None = None
         self.engine: Engine | None = None
+        self.in_flight: tuple[Ready, tuple] | None = None  # a leader's write, sent early
         self.outcomes: dict[tuple[int, int], tuple[int, bool]] = {}  # -> (index, effect?)
         self.opened: dict[int, int] = {}  # SESSION_OPEN index -> term, as applied here
         self.boot()
@@ -80,6 +81,7 @@ class SimNode:
         """Stop dead; returns how many unsynced writes were lost."""
         self.raw = None
         self.engine = None
+        self.in_flight = None
         self.incarnation += 1
         return self.storage.crash(self.rng)
 
@@ -117,19 +119,44 @@ class SimNode:
     # -- the node loop -----------------------------------------------------------------------
 
     def handle_ready(self, network: Network, now: int) -> bool:
-        """Honour one Ready in order; False if there was nothing to do."""
+        """Honour one Ready in order; False if there was nothing to do (or a leader's
+        write is in flight until the next step).
+
+        As the real node does, a leader sends its appends and heartbeats before its own
+        write (``RawNode.sendable_before_persist``); here that write stays unsynced until
+        this node's next step, so a crash in between loses it after it was sent."""
         assert self.raw is not None
+        if self.in_flight is not None:
+            ready, early = self.in_flight
+            if ready.must_sync and self.storage.durability == "fsync":
+                self.storage.sync()
+            self._finish(ready, early, network, now)
+            return True
         ready = self.raw.ready()
         if ready is None:
             return False
+        early = self.raw.sendable_before_persist(ready)
+        if early:
+            for message in early:
+                network.send(message, now, self.incarnation)
+            self.storage.persist(ready, sync=False)
+            self.in_flight = (ready, early)
+            return False
         self.storage.persist(ready)
+        self._finish(ready, (), network, now)
+        return True
+
+    def _finish(self, ready: Ready, early: tuple, network: Network, now: int) -> None:
+        assert self.raw is not None
+        self.in_flight = None
         for entry in ready.entries:
             self.stamp_floor_ns = max(self.stamp_floor_ns, entry.timestamp_ns)
+        sent = {id(message) for message in early}
         for message in ready.messages:
-            network.send(message, now, self.incarnation)
+            if id(message) not in sent:
+                network.send(message, now, self.incarnation)
         self.apply_ready(ready)
         self.raw.advance(ready)
-        return True
 
     def apply_ready(self, ready: Ready) -> None:
         """Step 3: restore from the snapshot, if any, then apply the committed entries."""

@@ -60,9 +60,10 @@ class SimStorage:
         operation(self.live)
         self.unsynced.append(operation)
 
-    def persist(self, ready: Ready) -> None:
+    def persist(self, ready: Ready, sync: bool = True) -> None:
         """Step 1 of a Ready: hard state, snapshot and entries, written as one transaction
-        (a crash keeps all of it or none); synced as the durability mode says."""
+        (a crash keeps all of it or none); synced as the durability mode says (``sync``
+        False: the caller syncs later)."""
         hard_state, snapshot, entries = ready.hard_state, ready.snapshot, ready.entries
 
         def transaction(storage: MemoryStorage) -> None:
@@ -75,7 +76,7 @@ class SimStorage:
         vote_changed = hard_state is not None and (hard_state.term, hard_state.vote) != (
             self.live.hard_state.term, self.live.hard_state.vote)
         self._write(transaction)
-        if ready.must_sync if self.durability == "fsync" else vote_changed:
+        if sync and (ready.must_sync if self.durability == "fsync" else vote_changed):
             self.sync()
 
     def sync(self) -> None:
