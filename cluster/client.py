@@ -40,6 +40,7 @@ BACKOFF_S_MIN = 0.02
 BACKOFF_S_MAX = 1.0
 READ_CHECK_S = 0.25
 CONNECT_TIMEOUT_S = 2.0  # no Connected within this: try another node
+DEADLINE_CHECK_S = 0.1  # how often commands past their timeout are failed
 REPLY_TIMEOUT_S = 3.0  # commands waiting and the node silent this long: try another node
 _encoder = msgspec.msgpack.Encoder(order="deterministic")
 
@@ -59,6 +60,8 @@ class VenueClient:
                                      credential=credential)
         self.schema = schema or Schema()
         self._waiting: dict[int, asyncio.Future] = {}
+        self._deadlines: dict[int, float] = {}  # seq -> loop time its future fails at
+        self._deadline_task: asyncio.Task | None = None
         self._ready = asyncio.Event()
         self._writer: asyncio.StreamWriter | None = None
         self._task: asyncio.Task | None = None
@@ -74,7 +77,9 @@ class VenueClient:
 
     async def start(self, timeout_s: float = 10.0) -> int:
         """Connect and open the session; return its id."""
-        self._task = asyncio.get_running_loop().create_task(self._run())
+        loop = asyncio.get_running_loop()
+        self._task = loop.create_task(self._run())
+        self._deadline_task = loop.create_task(self._sweep_deadlines())
         await asyncio.wait_for(self._ready.wait(), timeout_s)
         return self.session.session_id
 
@@ -83,22 +88,48 @@ class VenueClient:
         if self._writer is not None and self.session.ready:
             self.session.close()
             self._write()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        for task in (self._task, self._deadline_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        waiting, self._waiting = self._waiting, {}
+        self._deadlines.clear()
+        for future in waiting.values():
+            if not future.done():
+                future.set_exception(ConnectionError("the client closed before the reply"))
 
     async def submit(self, command: Command | bytes, timeout_s: float = 30.0) -> list[Event]:
-        """Apply one command exactly once; return its events."""
+        """Apply one command exactly once; return its events (``send``, awaited)."""
+        return await self.send(command, timeout_s)
+
+    def send(self, command: Command | bytes, timeout_s: float = 30.0) -> asyncio.Future:
+        """Submit one command without a task or a coroutine per command (what a gateway
+        with thousands in flight wants): the future gets the command's events, or
+        TimeoutError once ``timeout_s`` has passed without a reply (checked every
+        ``DEADLINE_CHECK_S``: one sweep instead of a timer per command). A timed-out
+        command may still apply; its seq is never reused."""
         raw = command if isinstance(command, bytes) else _encoder.encode(command)
         seq = self.session.submit(raw)
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         self._waiting[seq] = future
+        self._deadlines[seq] = loop.time() + timeout_s
         if not self._write_scheduled:  # every submit of this loop pass in one write
             self._write_scheduled = True
             loop.call_soon(self._write)
-        return await asyncio.wait_for(future, timeout_s)
+        return future
+
+    def _expire(self, now: float) -> None:
+        """Fail the futures whose deadline passed (and forget cancelled ones)."""
+        for seq, deadline in list(self._deadlines.items()):
+            future = self._waiting.get(seq)
+            if future is None or future.done():
+                self._waiting.pop(seq, None)
+                del self._deadlines[seq]
+            elif deadline <= now:
+                del self._waiting[seq], self._deadlines[seq]
+                future.set_exception(TimeoutError(f"no reply to command {seq} in time"))
 
     # -- the connection loop -------------------------------------------------------------
 
@@ -167,6 +198,7 @@ class VenueClient:
         for event in events:
             if isinstance(event, CommandResult):
                 future = self._waiting.pop(event.client_seq, None)
+                self._deadlines.pop(event.client_seq, None)
                 if future is not None and not future.done():
                     try:
                         future.set_result(self.schema.decode_events(event.events))
@@ -189,6 +221,12 @@ class VenueClient:
                 self.last_error = str(event)
                 return False
         return None
+
+    async def _sweep_deadlines(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(DEADLINE_CHECK_S)
+            self._expire(loop.time())
 
     async def _keepalive(self) -> None:
         while True:

@@ -40,7 +40,7 @@ class ClusterLink:
         self.in_flight_max = self.client.session.unacked_commands_max
         self.in_flight = self.submit_failures = self.busy_refusals = 0
         self._deferred: list[Command] = []
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks: set[asyncio.Future] = set()
 
     async def start(self) -> int:
         """Open the client session and the stream; the cluster's applied index now (what a
@@ -77,14 +77,14 @@ class ClusterLink:
             self.busy_refusals += 1
             return False
         self.in_flight += 1
-        task = asyncio.get_running_loop().create_task(self.client.submit(command))
-        self._tasks.add(task)
-        task.add_done_callback(self._submitted)
+        future = self.client.send(command)
+        self._tasks.add(future)
+        future.add_done_callback(self._submitted)
         if self.in_flight >= self.in_flight_max * 3 // 4:
             self.on_saturated()
         return True
 
-    def _submitted(self, task: asyncio.Task) -> None:
+    def _submitted(self, task: asyncio.Future) -> None:
         self._tasks.discard(task)
         self.in_flight -= 1
         while self._deferred and not self.busy:
