@@ -28,6 +28,7 @@ import msgspec
 from venue.engine import EngineHalted
 
 from .divergence import CheckPayload, Checkpoint, Diverged
+from .gctune import tune_gc
 from .ingress import ClientIngress
 from .nodeconfig import NodeConfig
 from .nodecore import NodeCore, NodeSettings
@@ -338,6 +339,7 @@ def _split(address: str) -> tuple[str, int]:
 async def run_node(config: NodeConfig, join: bool = False) -> int:
     server = NodeServer(config, join=join)
     await server.start()
+    tune_gc()  # after start-up built the engine: gctune.py
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, server.stopped.set)

@@ -1,6 +1,7 @@
 """What every edge process (``venue fix-gateway``, ``ws-gateway``, ``console``,
 ``history``) does around its own work: logging, and running until SIGINT or SIGTERM on
-uvloop (plain asyncio where uvloop is missing)."""
+uvloop (plain asyncio where uvloop is missing), with the collector tuned
+(``cluster/gctune.py``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import asyncio
 import logging
 import signal
 from collections.abc import Awaitable, Callable
+
+from venue.cluster.gctune import tune_gc
 
 
 def setup_logging(verbose: bool) -> None:
@@ -24,6 +27,7 @@ def run_until_stopped(run: Callable[[asyncio.Event], Awaitable[None]]) -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
+        tune_gc()
         await run(stop)
 
     try:

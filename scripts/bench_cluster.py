@@ -44,6 +44,7 @@ from cluster_load import (
 from pysyncobj_peer import PeerCluster
 
 from venue.cluster.client import node_status
+from venue.cluster.gctune import tune_gc
 from venue.cluster.nodeconfig import free_base_port
 
 RATES_FULL = (100, 250, 500, 1_000, 2_000, 3_000, 5_000, 7_500, 10_000, 15_000, 20_000,
@@ -158,6 +159,7 @@ def run_venue(mode: str, args: argparse.Namespace) -> dict:
             pid = cluster.processes[leader].pid
             print(f"# {mode}: {args.nodes} nodes up, leader node {leader} (pid {pid})",
                   flush=True)
+            tune_gc()  # the load generator too, as the nodes and gateways (gctune.py)
             return uvloop.run(measure_venue(cluster, args, mode, leader))
         finally:
             cluster.stop_all()
