@@ -67,7 +67,17 @@ class OrderAccepted(Event, tag=1):
 
 
 class OrderRejected(Event, tag=2):
-    """A submit, cancel, replace or mass cancel that broke a rule; nothing else changed."""
+    """A submit, cancel, replace or mass cancel that broke a rule; nothing else changed.
+
+    The request's own terms ride along, so that a gateway can answer the reject in full
+    without having remembered the request (a restart forgets): a submit's ``side``,
+    ``order_type``, ``time_in_force``, ``price``, ``quantity`` and ``stop_price``; a
+    replace's ``price``, ``quantity``, ``stop_price`` and ``orig_client_order_id``; a
+    cancel's ``orig_client_order_id``. 0 or "" where the request has no such term, and in
+    events written before these fields were appended. ``side``, ``order_type`` and
+    ``time_in_force`` hold a ``Side``, ``OrderType`` and ``TimeInForce`` value as a plain
+    integer, since 0 is none of theirs.
+    """
 
     account: int
     instrument_id: int
@@ -76,6 +86,13 @@ class OrderRejected(Event, tag=2):
     reason: RejectReason
     order_id: int = 0  # the targeted order, for cancel/replace
     text: str = ""
+    side: int = 0
+    order_type: int = 0
+    time_in_force: int = 0
+    price: int = 0
+    quantity: int = 0
+    stop_price: int = 0
+    orig_client_order_id: str = ""
 
 
 class OrderFilled(Event, tag=3):

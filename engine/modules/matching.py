@@ -44,7 +44,6 @@ from venue.codecs.events import (
     OrderCancelled,
     OrderExpired,
     OrderFilled,
-    OrderRejected,
     OrderTriggered,
 )
 
@@ -61,6 +60,7 @@ from .matching_rules import (
     STOP,
     Problem,
     next_day_end_ns,
+    order_rejected,
     protection_price,
     submit_field_problem,
 )
@@ -165,7 +165,7 @@ class MatchingModule(Module):
                 if problem is not None:
                     break
         if problem is not None:
-            return _reject(ctx, command, command.client_order_id, SUBMIT, problem)
+            return _reject(ctx, command, SUBMIT, problem)
         instrument_id = command.instrument_id
         book = self._books.get(instrument_id)
         new_book = book is None
@@ -195,7 +195,7 @@ class MatchingModule(Module):
             if new_book:  # a rejected order leaves nothing behind, not even an empty book
                 del self._books[instrument_id]
             reason = RejectReason[outcome.name]
-            return _reject(ctx, command, command.client_order_id, SUBMIT, (reason, ""))
+            return _reject(ctx, command, SUBMIT, (reason, ""))
         self._accept(ctx, order)
         self._publish(ctx, events, order, result)
         if book.last_trade_price != last:
@@ -329,8 +329,7 @@ class MatchingModule(Module):
         order, problem = self.table.find(command.account, command.instrument_id,
                                          command.order_id, command.orig_client_order_id)
         if problem is not None:  # find names a problem exactly when there is no order
-            return _reject(ctx, command, command.client_order_id, CANCEL, problem,
-                           command.order_id)
+            return _reject(ctx, command, CANCEL, problem, command.order_id)
         assert order is not None
         self._remove(ctx, order, CancelReason.USER, command.client_order_id)
         return None
@@ -432,8 +431,6 @@ class MatchingModule(Module):
                 "next_order_id": self.table.next_order_id}
 
 
-def _reject(ctx: ApplyContext, command: Any, client_order_id: str, request: RequestKind,
+def _reject(ctx: ApplyContext, command: SubmitOrder | CancelOrder, request: RequestKind,
             problem: Problem, order_id: int = 0) -> None:
-    reason, text = problem
-    ctx.emit(OrderRejected(command.account, command.instrument_id, client_order_id, request,
-                           reason, order_id, text))
+    ctx.emit(order_rejected(command, request, problem, order_id))

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING
 from venue.codecs import RejectReason, RequestKind
 from venue.codecs.commands import ReplaceOrder
 from venue.codecs.enums import OrderType
-from venue.codecs.events import Event, OrderRejected, OrderReplaced
+from venue.codecs.events import Event, OrderReplaced
 
 from ..book import SubmitOutcome
-from .matching_rules import Problem, protection_price, replace_field_problem
+from .matching_rules import Problem, order_rejected, protection_price, replace_field_problem
 from .orders import OpenOrder
 
 if TYPE_CHECKING:
@@ -140,6 +140,4 @@ def _replaced(order: OpenOrder, orig_client_order_id: str, priority_kept: bool
 
 
 def _rejected(command: ReplaceOrder, problem: Problem, order_id: int) -> Event:
-    reason, text = problem
-    return OrderRejected(command.account, command.instrument_id, command.client_order_id,
-                         RequestKind.REPLACE, reason, order_id, text)
+    return order_rejected(command, RequestKind.REPLACE, problem, order_id)

@@ -1,11 +1,12 @@
 """Pure checks and arithmetic of the matching module: order fields, protection prices, the
-trading day's end. No state; every function is O(1)."""
+trading day's end, the reject of a request. No state; every function is O(1)."""
 
 from __future__ import annotations
 
 from venue.codecs import RejectReason
-from venue.codecs.commands import ReplaceOrder, SubmitOrder
-from venue.codecs.enums import OrderType, Side, TimeInForce
+from venue.codecs.commands import CancelOrder, ReplaceOrder, SubmitOrder
+from venue.codecs.enums import OrderType, RequestKind, Side, TimeInForce
+from venue.codecs.events import OrderRejected
 
 from .instrument import BASIS_POINTS_PER_UNIT, Instrument, band_limits
 
@@ -101,3 +102,22 @@ def next_day_end_ns(now_ns: int, day_end_offset_ns: int) -> int:
     a midnight UTC."""
     end = now_ns // NS_PER_DAY * NS_PER_DAY + day_end_offset_ns
     return end if end > now_ns else end + NS_PER_DAY
+
+
+def order_rejected(command: SubmitOrder | CancelOrder | ReplaceOrder, request: RequestKind,
+                   problem: Problem, order_id: int = 0) -> OrderRejected:
+    """The reject of ``command``, carrying the request's own terms (``OrderRejected``) so
+    that a gateway can answer it without having remembered the request."""
+    reason, text = problem
+    head = (command.account, command.instrument_id, command.client_order_id, request, reason,
+            order_id, text)
+    if isinstance(command, SubmitOrder):
+        return OrderRejected(*head, side=int(command.side),
+                             order_type=int(command.order_type),
+                             time_in_force=int(command.time_in_force), price=command.price,
+                             quantity=command.quantity, stop_price=command.stop_price)
+    if isinstance(command, ReplaceOrder):
+        return OrderRejected(*head, price=command.price, quantity=command.quantity,
+                             stop_price=command.stop_price,
+                             orig_client_order_id=command.orig_client_order_id)
+    return OrderRejected(*head, orig_client_order_id=command.orig_client_order_id)

@@ -28,13 +28,16 @@ OrderRejected, MASS_CANCEL  OrderMassCancelReport(r), MassCancelResponse 0
 MassCancelCompleted         OrderMassCancelReport(r): 530 = 531 = 1 (by security) or 7
 ==========================  ===========================================================
 
-OrderRejected carries no Side, quantity or order type, which an ER needs (Side is
-required), nor the OrigClOrdID of a cancel by client order id: the gateway calls
-``table.note_request`` with every command it forwards, and a reject is answered from that
-note. A submit reject without a note (another gateway's request, or one from before a
-restart) gives no report; a cancel reject without one says OrigClOrdID "NONE" unless the
-order is known. Events of orders the table does not know (accepted before it started) give
-no report. ``CommandRejected`` answers commands FIX order entry never sends (reference
+OrderRejected carries the request's terms: a submit's Side, OrderQty, OrdType,
+TimeInForce and prices, which an ER needs (Side is required), and a cancel's or replace's
+OrigClOrdID. A reject is answered from the event alone, so nothing is lost when the gateway
+restarts between forwarding a request and its reject (it forgets what it forwarded), and a
+request another gateway forwarded for a served account is answered like its fills are.
+An event written before those terms were appended (its side 0) is answered from the note
+``table.note_request`` keeps of every command the gateway forwards; with neither, a submit
+reject gives no report and a cancel reject says OrigClOrdID "NONE" unless the order is
+known. Events of orders the table does not know (accepted before it started) give no
+report. ``CommandRejected`` answers commands FIX order entry never sends (reference
 data, risk, balances): ignored. Account 0 (an operator's mass cancel of every account)
 belongs to no session: ignored.
 """
@@ -345,20 +348,22 @@ def _submit_rejected(event: OrderRejected, context: _Context, out: list[Report])
     command = context.table.take_request(event.account, RequestKind.SUBMIT,
                                          event.client_order_id)
     info = context.instruments.by_id(event.instrument_id)
-    if not isinstance(command, SubmitOrder) or info is None:
-        return  # an ER needs Side, OrderQty, OrdType: only the request had them
+    # the event's own terms; an event from before they were appended (side 0): the note's
+    terms = event if event.side else command
+    if not isinstance(terms, OrderRejected | SubmitOrder) or info is None:
+        return  # an ER needs Side, OrderQty, OrdType: neither the event nor a note has them
     fields = {1: str(event.account).encode(), 6: b"0", 11: event.client_order_id.encode(),
               14: b"0", 17: context.exec_id, 37: NO_ORDER_ID,
-              38: info.quantity_text(command.quantity), 39: REJECTED,
-              40: ORD_TYPES[command.order_type], 54: SIDES[command.side],
+              38: info.quantity_text(terms.quantity), 39: REJECTED,
+              40: ORD_TYPES[terms.order_type], 54: SIDES[terms.side],
               55: info.symbol.encode(), 58: _reject_text(event),
-              59: TIMES_IN_FORCE[command.time_in_force], 60: context.transact_time,
+              59: TIMES_IN_FORCE[terms.time_in_force], 60: context.transact_time,
               103: b"%d" % ORD_REJ_REASONS.get(event.reason, 99), 150: REJECTED,
               151: b"0"}
-    if command.order_type in (OrderType.LIMIT, OrderType.STOP_LIMIT):
-        fields[44] = info.price_text(command.price)
-    if command.order_type in (OrderType.STOP, OrderType.STOP_LIMIT):
-        fields[99] = info.price_text(command.stop_price)
+    if terms.order_type in (OrderType.LIMIT, OrderType.STOP_LIMIT):
+        fields[44] = info.price_text(terms.price)
+    if terms.order_type in (OrderType.STOP, OrderType.STOP_LIMIT):
+        fields[99] = info.price_text(terms.stop_price)
     out.append(Report(event.account, EXECUTION_REPORT, sorted(fields.items())))
 
 
@@ -366,8 +371,8 @@ def _cancel_rejected(event: OrderRejected, context: _Context, out: list[Report])
     """OrderCancelReject(9): the order's id and status when the table knows the order."""
     table, account = context.table, event.account
     command = table.take_request(account, event.request, event.client_order_id)
-    orig = command.orig_client_order_id if isinstance(
-        command, CancelOrder | ReplaceOrder) else ""
+    orig = event.orig_client_order_id or (command.orig_client_order_id if isinstance(
+        command, CancelOrder | ReplaceOrder) else "")
     order = table.order(event.order_id) if event.order_id else (
         table.find(account, orig) if orig else None)
     if order is not None and order.account != account:

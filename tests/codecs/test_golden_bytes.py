@@ -146,7 +146,9 @@ EVENTS = [
     ACCEPTED,
     OrderRejected(account=7001, instrument_id=42, client_order_id="ord-007",
                   request=RequestKind.REPLACE, reason=RejectReason.PRICE_OUT_OF_BAND,
-                  order_id=900_002, text="prix hors bande ±7,5 %"),  # pins UTF-8 text
+                  order_id=900_002, text="prix hors bande ±7,5 %",  # pins UTF-8 text
+                  side=2, order_type=4, time_in_force=1, price=1_234_700, quantity=260,
+                  stop_price=1_230_200, orig_client_order_id="ord-003"),
     FILLED,
     OrderCancelled(order_id=900_001, account=7001, instrument_id=42, client_order_id="ord-001",
                    reason=CancelReason.SELF_TRADE_PREVENTION, cancelled_quantity=180,
@@ -383,3 +385,31 @@ def test_log_payload_missing_a_required_field_is_refused(name: str) -> None:
     """The store and journal decode these with plain typed msgspec decoders."""
     with pytest.raises((msgspec.ValidationError, DecodeError)):
         decode(name, without_last_required_field(SAMPLES[name]))
+
+
+def test_order_rejected_written_before_its_request_terms_decodes_with_defaults() -> None:
+    """``OrderRejected`` grew the request's terms (side ... orig_client_order_id) at its end,
+    with defaults: the bytes an older venue wrote (the golden line before the append) still
+    decode, the new fields at 0 and "", and an older reader skips the new trailing fields."""
+    written_before = bytes.fromhex(
+        "9802cd1b592aa76f72642d3030370305ce000dbba2b77072697820686f72732062616e646520c2b1"
+        "372c352025")
+    event = decode("OrderRejected", written_before)
+    assert event == OrderRejected(7001, 42, "ord-007", RequestKind.REPLACE,
+                                  RejectReason.PRICE_OUT_OF_BAND, 900_002,
+                                  "prix hors bande ±7,5 %")
+    assert (event.side, event.quantity, event.orig_client_order_id) == (0, 0, "")
+
+    class OrderRejectedBefore(msgspec.Struct, frozen=True, array_like=True, tag_field="type",
+                              tag=2):
+        account: int
+        instrument_id: int
+        client_order_id: str
+        request: RequestKind
+        reason: RejectReason
+        order_id: int = 0
+        text: str = ""
+
+    old = msgspec.msgpack.decode(ENCODER.encode(SAMPLES["OrderRejected"]),
+                                 type=OrderRejectedBefore)
+    assert (old.order_id, old.text) == (900_002, "prix hors bande ±7,5 %")

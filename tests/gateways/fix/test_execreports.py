@@ -200,8 +200,34 @@ def test_ord_rej_reasons() -> None:
         assert report[103] == code and 44 not in report
 
 
-def test_a_submit_reject_without_its_request_gives_no_report() -> None:
-    """OrderRejected has no Side, which an ER requires: another gateway's request."""
+def test_a_submit_reject_without_a_note_is_an_er_8_from_the_events_terms() -> None:
+    """A gateway restarted since it forwarded the order (or another gateway's request):
+    the reject carries the order's own Side, OrderQty, OrdType, TimeInForce and prices."""
+    table = OrderTable({MAKER})
+    [report] = run(table, OrderRejected(
+        MAKER, 1, "C1", RequestKind.SUBMIT, RejectReason.PRICE_OUT_OF_BAND, side=Side.SELL,
+        order_type=OrderType.STOP_LIMIT, time_in_force=Tif.DAY, price=6510050,
+        quantity=30000, stop_price=6500000))
+    assert (report[150], report[39], report[37], report[11]) == (b"8", b"8", b"NONE", b"C1")
+    assert (report[54], report[38], report[40], report[59]) == (b"2", b"3.0000", b"4", b"0")
+    assert (report[44], report[99], report[58]) == (b"65100.50", b"65000.00",
+                                                    b"PRICE_OUT_OF_BAND")
+
+
+def test_the_events_terms_win_over_a_note() -> None:
+    table = OrderTable({MAKER})
+    table.note_request(SubmitOrder(MAKER, 1, "C1", Side.BUY, OrderType.MARKET, Tif.IOC, 0,
+                                   10000))
+    [report] = run(table, OrderRejected(
+        MAKER, 1, "C1", RequestKind.SUBMIT, RejectReason.NO_LIQUIDITY, side=Side.SELL,
+        order_type=OrderType.MARKET, time_in_force=Tif.FOK, quantity=20000))
+    assert (report[54], report[38], report[40], report[59]) == (b"2", b"2.0000", b"1", b"4")
+    assert 44 not in report and table.take_request(MAKER, RequestKind.SUBMIT, "C1") is None
+
+
+def test_a_submit_reject_written_before_its_terms_without_a_note_gives_no_report() -> None:
+    """An OrderRejected from before the request's terms were appended (side 0) has no Side,
+    which an ER requires, and no note to take it from."""
     table = OrderTable(None)
     assert run(table, OrderRejected(MAKER, 1, "C1", RequestKind.SUBMIT,
                                     RejectReason.INSUFFICIENT_BALANCE)) == []
@@ -221,6 +247,13 @@ def test_cancel_and_replace_rejects_are_order_cancel_rejects() -> None:
                                       RejectReason.TOO_LATE_TO_CANCEL, 1))
     assert (late[37], late[39], late[41], late[102], late[434], late[11]) == (
         b"1", b"2", b"C1", b"0", b"2", b"C2")
+
+
+def test_a_cancel_reject_without_a_note_names_the_requests_orig_cl_ord_id() -> None:
+    table = OrderTable({MAKER})
+    [report] = run(table, OrderRejected(MAKER, 1, "X1", RequestKind.CANCEL,
+                                        RejectReason.UNKNOWN_ORDER, orig_client_order_id="C9"))
+    assert (report[11], report[37], report[39], report[41]) == (b"X1", b"NONE", b"8", b"C9")
 
 
 def test_a_cancel_reject_never_reveals_another_accounts_order() -> None:

@@ -1,7 +1,7 @@
 """The FIX gateway in front of a real 3-node cluster (``venue node`` processes and a
 ``venue fix-gateway`` process on 127.0.0.1): orders that cross, execution reports to both
 firms and the drop copy, market data, firm isolation, and a gateway killed with SIGKILL that
-comes back without losing or repeating a report."""
+comes back without losing or repeating a report, a reject among them."""
 
 from __future__ import annotations
 
@@ -92,6 +92,40 @@ def test_a_killed_gateway_comes_back_without_losing_or_repeating_reports(
     again.send(b"1", (112, b"probe"))
     again.expect(lambda m: m.msg_type == b"0" and m.get(112) == b"probe")
     assert [m for m in again.received if m.msg_type == b"8"] == [], "a report came twice"
+    again.close()
+
+
+@pytest.mark.slow
+def test_a_reject_the_killed_gateway_never_saw_reaches_the_client_in_full(
+        venue: Venue) -> None:
+    """An order of DEMO1's is rejected while the gateway is down; the restarted gateway has
+    no note of it (as after a crash between forwarding an order and its reject) and still
+    sends the ER 8 with the order's Side, OrderQty, OrdType and Price, from the event."""
+    seller = venue.client("DEMO1")
+    seller.send(b"D", *_order(b"s1", b"2", b"65000.00", b"1.0000"))
+    accepted = seller.expect(execution(b"s1", b"0"))
+    expected_in, next_out = int(accepted.get(34) or 0) + 1, seller.seq
+    seller.close()
+    venue.kill_gateway()
+
+    async def rejected() -> None:  # s1 is open: a second s1 is a duplicate
+        client = venue.cluster.client()
+        await client.start()
+        await client.submit(SubmitOrder(101, 1, "s1", Side.SELL, OrderType.LIMIT,
+                                        TimeInForce.GTC, 6_510_050, 2_500))
+        await client.close()
+    asyncio.run(rejected())
+
+    venue.start_gateway()
+    again = FixClient(venue.config.host, venue.config.port, "DEMO1")
+    again.seq = next_out
+    logon = again.logon(venue.config.sessions[0].fix.password)
+    assert logon.msg_type == b"A" and int(logon.get(34) or 0) == expected_in + 1
+    again.send(b"2", (7, b"%d" % expected_in), (16, b"0"))
+    reject = again.expect(execution(b"s1", b"8"))
+    assert (reject.get(39), reject.get(103), reject.get(43)) == (b"8", b"6", b"Y")
+    assert (reject.get(54), reject.get(38), reject.get(40), reject.get(44)) == (
+        b"2", b"0.2500", b"2", b"65100.50")
     again.close()
 
 

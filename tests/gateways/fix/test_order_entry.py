@@ -12,14 +12,17 @@ from venue.codecs import (
     MassCancel,
     OrderAccepted,
     OrderType,
+    RequestKind,
     Side,
     SubmitOrder,
     TimeInForce,
 )
-from venue.codecs.schema import Outcome
+from venue.codecs.schema import Outcome, Schema
 from venue.gateways.fix.gateway import FixGateway
 from venue.gateways.fix.gateway_config import load_gateway_config
 
+from ...modules.harness import EngineDriver
+from ...modules.trading import btc_usd, make_modules
 from .sessions import Counterparty, S, kinds
 
 ORDER = ((11, b"o1"), (38, b"1.5000"), (40, b"2"), (44, b"65000.50"), (54, b"1"),
@@ -110,3 +113,35 @@ def test_a_busy_gateway_refuses_orders_with_a_reject_instead_of_dropping_them(
     assert [(m.msg_type, m.get(39)) for m in answers] == [(b"8", b"8"), (b"9", b"8")]
     assert all(b"busy" in (m.get(58) or b"") for m in answers) and submitted == []
     gateway.stores.close()
+
+
+def test_a_reject_that_arrives_after_a_restart_is_reported_in_full(tmp_path: Path) -> None:
+    """The gateway forwards o1 and dies before o1's reject comes back: the restarted
+    gateway never saw o1 (it has no note of it), and still sends FIRM the ER 8 with o1's
+    Side, OrderQty, OrdType, TimeInForce and Price, taken from the engine's reject."""
+    gateway, submitted = make_gateway(tmp_path)
+    firm = Counterparty(gateway.core, 1, sender=b"FIRM", target=b"VENUE")
+    firm.logon()
+    firm.send(b"D", *ORDER)
+    [command] = submitted
+    gateway.stores.close()  # the process dies with its memory of o1
+
+    engine = EngineDriver(make_modules(with_risk=False))
+    engine.submit(btc_usd(max_quantity=100_000))  # a 10% band around 100.00: o1 is outside
+    schema = Schema()
+    events = [schema.decode_event(schema.encode(event)) for event in engine.submit(command)]
+    assert [type(event).__name__ for event in events] == ["OrderRejected"]
+
+    restarted, _ = make_gateway(tmp_path)
+    assert restarted.orders.take_request(101, RequestKind.SUBMIT, "o1") is None  # no note
+    again = Counterparty(restarted.core, 1, sender=b"FIRM", target=b"VENUE")
+    again.seq = firm.seq
+    assert kinds(again.logon()) == [(b"A", 2)]
+    restarted.apply(2, [Outcome(5, 1, events)])
+    [report] = again.received()
+    assert (report.msg_type, report.get(11), report.get(150), report.get(39)) == (
+        b"8", b"o1", b"8", b"8")
+    assert (report.get(54), report.get(38), report.get(40), report.get(59),
+            report.get(44)) == (b"1", b"1.5000", b"2", b"0", b"65000.50")
+    assert report.get(58, b"").startswith(b"PRICE_OUT_OF_BAND")
+    restarted.stores.close()
