@@ -162,9 +162,10 @@ class NodeServer:
         self._work.set()
 
     async def _pump(self) -> None:
-        """The node loop: prepare a Ready, write it in the worker thread while this loop
-        keeps receiving (what arrives joins the next batch: group commit), then send and
-        reply. One Ready at a time."""
+        """The node loop: prepare a Ready (apply what it commits), send a leader's
+        appends and every reply, write it (in the worker thread while this loop keeps
+        receiving, with ``persist_in_thread``: what arrives joins the next batch, group
+        commit), then send the rest. One Ready at a time."""
         loop = asyncio.get_running_loop()
         core = self.core
         while True:
@@ -180,6 +181,12 @@ class NodeServer:
                     if pending.early:  # a leader's appends: its followers write meanwhile
                         self._send_raft(pending.early)
                         self.transport.flush()
+                    # Replies and stream entries are of committed entries (a majority
+                    # holds them durably): they need not wait for this node's write of
+                    # the NEW entries of this Ready, which under load nearly every Ready
+                    # has. Their events are in that write; a crash recomputes them.
+                    self.ingress.on_output(pending.output, now_ns)
+                    self._flush()
                     if self.config.persist_in_thread:
                         await loop.run_in_executor(self._disk, core.write, pending)
                     else:
@@ -192,7 +199,7 @@ class NodeServer:
                     self.apply_seconds += time.perf_counter() - started
                     self.apply_rounds += 1
                     self.applied_entries += len(output.applied)
-                self._deliver(output, now_ns)
+                self._deliver(output)
             self._flush()  # replies, status answers, refusals (also while halted)
 
     def _send_raft(self, messages) -> None:
@@ -206,12 +213,11 @@ class NodeServer:
             elif not sent:
                 raw.report_unreachable(message.to)
 
-    def _deliver(self, output, now_ns: int) -> None:
+    def _deliver(self, output) -> None:
         self._send_raft(output.messages)
         self._checkpoints(output)
         for change in output.conf_changes:
             self._apply_membership(change)
-        self.ingress.on_output(output, now_ns)
         role = self.core.raw._raft.role.name
         if role != self._last_role:
             self.elections += role == "LEADER"
