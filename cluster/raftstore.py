@@ -137,14 +137,14 @@ class LmdbRaftStorage:
             check_newer_snapshot(snapshot.index, self._snapshot.index)
         offset = (snapshot.index, snapshot.term) if snapshot else (self._offset_index,
                                                                    self._offset_term)
-        terms = [] if snapshot else self._terms
+        known = 0 if snapshot else len(self._terms)
         with self.store.begin(write=True) as txn:
             if snapshot is not None:
                 self._put_snapshot(txn, snapshot)
                 txn.delete(_SNAPSHOT_IN_FILE, db=self.store.meta_db)
                 self._put(txn, _OFFSET, offset)
                 self._delete_from(txn, 0)
-            terms = self._append(txn, entries, offset[0], terms)
+            terms = self._append(txn, entries, offset[0], known)
             if hard_state is not None:
                 self._put(txn, _HARD_STATE, hard_state)
             if event_records:
@@ -158,38 +158,43 @@ class LmdbRaftStorage:
 
     def publish(self, written: tuple) -> None:
         """Make a committed ``write`` visible (on the node loop's thread)."""
-        hard_state, snapshot, offset, terms = written
+        hard_state, snapshot, offset, (kept, appended) = written
         if snapshot is not None:
             self._snapshot = snapshot
             self._snapshot_in_file = False
             self._offset_index, self._offset_term = offset
-        self._terms = terms
+            self._terms = []
+        elif offset[0] != self._offset_index:
+            raise AssertionError("the log was compacted while a write was in flight")
+        del self._terms[kept:]  # a conflicting suffix the write replaced
+        self._terms.extend(appended)
         if hard_state is not None:
             self._hard_state = hard_state
 
     def _append(self, txn: lmdb.Transaction, entries: Sequence[LogEntry], offset_index: int,
-                terms: list[int]) -> list[int]:
+                known: int) -> tuple[int, list[int]]:
+        """Write ``entries`` after the ``known`` ones past ``offset_index``; return how many
+        of those stay and the terms appended after them (O(len(entries)): the in-memory
+        term list is not copied)."""
         if not entries:
-            return terms
+            return known, []
         for before, after in itertools.pairwise(entries):
             if after.index != before.index + 1:
                 raise ValueError(f"entries not consecutive: {before.index} then {after.index}")
-        last = offset_index + len(terms)
+        last = offset_index + known
         first = entries[0].index
         if first > last + 1:
             raise ValueError(f"gap: appending index {first} after last index {last}")
         entries = [entry for entry in entries if entry.index > offset_index]
         if not entries:
-            return terms
+            return known, []
         first = entries[0].index
         if first <= last:
             self._delete_from(txn, first)
-        kept = terms[:first - offset_index - 1]
         log = self.store.log_db
         for entry in entries:
             txn.put(KEY.pack(entry.index), seal(_encoder.encode(entry)), db=log)
-            kept.append(entry.term)
-        return kept
+        return first - offset_index - 1, [entry.term for entry in entries]
 
     def _delete_from(self, txn: lmdb.Transaction, index: int) -> None:
         cursor = txn.cursor(db=self.store.log_db)
