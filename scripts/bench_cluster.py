@@ -36,6 +36,7 @@ from cluster_load import (
     ProcessCluster,
     closed_loop,
     open_loop,
+    probe_disk,
     profile_top,
     py_spy_record,
     set_up_market,
@@ -288,6 +289,12 @@ def report_targets(results: dict[str, dict], peer: dict | None) -> dict[str, flo
     return ratios
 
 
+def print_disk(when: str) -> None:
+    disk = probe_disk()
+    print(f"# disk {when}: a synced LMDB commit takes p50 {disk['p50']:.2f}, p99 "
+          f"{disk['p99']:.2f}, max {disk['max']:.2f} ms (300 commits, 1 ms apart)", flush=True)
+
+
 def main() -> None:
     args = parse_args()
     print_environment()
@@ -300,6 +307,7 @@ def main() -> None:
           f"new orders around one price (~45% cancels), {payload_bytes}-byte commands; "
           f"{args.runs} closed runs of {args.duration_s:g} s + warm-up; open loop "
           f"{args.rate_runs} x {args.rate_duration_s:g} s per rate; seed {args.seed}")
+    print_disk("at start")
     started = time.monotonic()
     results = {mode: run_venue(mode, args) for mode in args.modes}
     peer = None if args.no_peer else run_peer(args, payload_bytes)
@@ -308,6 +316,7 @@ def main() -> None:
         path = plot(mode, result, peer, args.plot_dir)
         if path:
             print(f"# plot {mode}: {path}")
+    print_disk("at end")
     print(f"# load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
           f"{time.monotonic() - started:.0f} s")
     figures = []

@@ -15,6 +15,7 @@ import os
 import random
 import subprocess
 import sys
+import tempfile
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -209,6 +210,28 @@ class CpuMeter:
     def per_command_us(self, commands: int) -> dict[str, float]:
         return {name: 1e6 * (cpu_seconds(pid) - self.before[name]) / max(1, commands)
                 for name, pid in self.pids.items()}
+
+
+def probe_disk(commits: int = 300, pause_s: float = 0.001) -> dict[str, float]:
+    """Synced LMDB commits of one 500-byte record on the temporary directory's disk
+    (where the benchmark's nodes keep their data), ``pause_s`` apart: p50 / p99 / max in
+    ms. The fsync figures move with this; printed beside them."""
+    import lmdb
+
+    with tempfile.TemporaryDirectory(prefix="venue-disk-probe-") as folder:
+        env = lmdb.open(folder, map_size=64 << 20, sync=True, metasync=True)
+        took = []
+        try:
+            for index in range(commits):
+                started = time.perf_counter()
+                with env.begin(write=True) as txn:
+                    txn.put(index.to_bytes(8, "big"), bytes(500))
+                took.append((time.perf_counter() - started) * 1e3)
+                time.sleep(pause_s)  # paced like a lightly loaded node, not a tight loop
+        finally:
+            env.close()
+    took.sort()
+    return {"p50": took[len(took) // 2], "p99": took[int(len(took) * 0.99)], "max": took[-1]}
 
 
 def thinned(latencies_ns: list[int], points_max: int = 20_000) -> list[float]:
