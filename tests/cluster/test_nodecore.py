@@ -124,15 +124,21 @@ def test_three_nodes_elect_one_leader_and_apply_the_same_commands(tmp_path: Path
     assert caught.value.leader_id == leader.settings.node_id
 
 
-def test_events_and_chain_hashes_are_stored_and_a_restart_checks_them(tmp_path: Path) -> None:
-    cluster = Cluster(tmp_path)
-    session = cluster.open_session("alice", 1)
+def _increment_and_pick_a_follower(cluster: Cluster, session: int
+                                   ) -> tuple[int, NodeCore, int, bytes]:
+    """Apply Increment(7, 5); return a follower, it, its applied index and chain head."""
     cluster.leader().submit(session, 1, _encoder.encode(Increment(7, 5)))
     cluster.run(20)
     follower_id = next(i for i, n in cluster.nodes.items() if n and not n.is_leader)
     node = cluster.nodes[follower_id]
     assert node is not None
-    applied_index, head = node.engine.applied_index, node.engine.chain.head
+    return follower_id, node, node.engine.applied_index, node.engine.chain.head
+
+
+def test_events_and_chain_hashes_are_stored_and_a_restart_checks_them(tmp_path: Path) -> None:
+    cluster = Cluster(tmp_path)
+    session = cluster.open_session("alice", 1)
+    follower_id, _, applied_index, head = _increment_and_pick_a_follower(cluster, session)
     record = cluster.stores[follower_id].event_record(applied_index)
     assert record is not None and record.chain_hash == head
     cluster.crash(follower_id)
@@ -153,12 +159,7 @@ def test_events_not_yet_written_are_readable_and_a_crash_recomputes_them(
     session = cluster.open_session("alice", 1)
     cluster.run(20)  # the session's events are written (older than the deferral age)
     cluster.write_deferred = False
-    cluster.leader().submit(session, 1, _encoder.encode(Increment(7, 5)))
-    cluster.run(20)
-    follower_id = next(i for i, n in cluster.nodes.items() if n and not n.is_leader)
-    node = cluster.nodes[follower_id]
-    assert node is not None
-    applied_index, head = node.engine.applied_index, node.engine.chain.head
+    follower_id, node, applied_index, head = _increment_and_pick_a_follower(cluster, session)
     store = cluster.stores[follower_id]
     assert store.event_record(applied_index) is None  # not on disk yet ...
     deferred = list(node.events(applied_index))  # ... but readable on the node
