@@ -215,13 +215,34 @@ def _rejected(event: OrderRejected, position: int, table: OrderTable,
         order = None  # never tell one account of another's orders
     client_order_id, request_id = event.client_order_id, None
     if event.request == RequestKind.CANCEL:  # the reject names the request, not the order
-        client_order_id = order.client_order_id if order is not None else ""
+        client_order_id = (order.client_order_id if order is not None
+                           else event.orig_client_order_id)
         request_id = event.client_order_id
     update = OrderUpdate(
         "rejected", client_order_id, info.symbol if info else "", position,
         order_id=order.order_id if order is not None else None, request=request,
-        reason=event.reason.name.lower(), text=event.text or None, request_id=request_id)
+        reason=event.reason.name.lower(), text=event.text or None, request_id=request_id,
+        **(_request_terms(event, info) if info is not None else {}))
     out.append((event.account, update))
+
+
+def _request_terms(event: OrderRejected, info: InstrumentInfo) -> dict:
+    """What the rejected request asked for, from the event itself (0 or "": not given)."""
+    terms: dict = {}
+    for names, value, field in ((SIDE_NAMES, event.side, "side"),
+                                (ORDER_TYPE_NAMES, event.order_type, "order_type"),
+                                (TIME_IN_FORCE_NAMES, event.time_in_force, "time_in_force")):
+        label = next((label for member, label in names.items() if member == value), None)
+        if value and label is not None:
+            terms[field] = label
+    for value, field in ((event.price, "price"), (event.stop_price, "stop_price")):
+        if value:
+            terms[field] = text(value, info.price_decimals)
+    if event.quantity:
+        terms["quantity"] = text(event.quantity, info.quantity_decimals)
+    if event.request == RequestKind.REPLACE and event.orig_client_order_id:
+        terms["orig_client_order_id"] = event.orig_client_order_id
+    return terms
 
 
 _HANDLERS = {OrderAccepted: _accepted, OrderFilled: _filled, OrderCancelled: _cancelled,

@@ -75,6 +75,20 @@ def test_the_account_comes_from_the_token_and_crossing_orders_update_both() -> N
             maker["leaves_quantity"]) == ("partially_filled", "s1", "3", "2")
 
 
+def test_a_rejected_submit_is_reported_with_the_terms_it_asked_for() -> None:
+    """The reject carries the request's own side, type, price and quantity (from the
+    event: a gateway restarted after forwarding the order has no other record of it)."""
+    loop = CoreLoop()
+    alice = loop.connect("alice-token")
+    loop.order(alice, "d1", "buy", "99.00", "4")
+    [reject] = loop.order(alice, "d1", "buy", "98.00", "2")  # d1 is open: a duplicate
+    assert (reject["status"], reject["request"], reject["client_order_id"]) == (
+        "rejected", "submit", "d1")
+    assert (reject["side"], reject["order_type"], reject["time_in_force"], reject["price"],
+            reject["quantity"]) == ("buy", "limit", "gtc", "98.00", "2")
+    assert "order_id" not in reject and "stop_price" not in reject
+
+
 def test_cancel_and_replace_own_orders_but_never_another_accounts() -> None:
     loop = CoreLoop()
     alice, bob = loop.connect("alice-token"), loop.connect("bob-token")
