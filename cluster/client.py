@@ -237,8 +237,8 @@ class VenueClient:
     def _write(self) -> None:
         self._write_scheduled = False
         data = self.session.data_to_send()
-        if data and self._writer is not None:
-            self._writer.write(data)
+        if data and self._writer is not None and not self._writer.is_closing():
+            self._writer.write(data)  # closing: what is unacknowledged is resent on connect
 
 
 async def request_once(address: str, frame: msgspec.Struct, reply_type: type,

@@ -330,7 +330,7 @@ class NodeServer:
             if writer is None:
                 continue
             data = connection.channel.data_to_send()
-            if data:
+            if data and not writer.is_closing():  # closing: the client resumes elsewhere
                 writer.write(data)
             if connection.closed:
                 self.ingress.connection_lost(connection_id)

@@ -123,8 +123,8 @@ class PeerTransport:
         left to its task, which waits for it to drain."""
         for link in self.links.values():
             writer, protocol = link.writer, link.protocol
-            if not link.queue or writer is None or protocol is None:
-                continue
+            if not link.queue or writer is None or protocol is None or writer.is_closing():
+                continue  # a lost connection: its task redials, the queue waits for it
             if writer.transport.get_write_buffer_size() > FLUSH_BUFFER_BYTES_MAX:
                 continue
             _frame_queue(link, protocol)
@@ -152,11 +152,11 @@ class PeerTransport:
                                 nonce=os.urandom)
         watch: asyncio.Task | None = None
         try:
-            writer.write(protocol.data_to_send())
+            _write(writer, protocol.data_to_send())
             while not link.connected:
                 data = await reader.read(READ_SIZE_BYTES)
                 events = protocol.receive_data(data) if data else protocol.eof()
-                writer.write(protocol.data_to_send())
+                _write(writer, protocol.data_to_send())
                 for event in events:
                     if isinstance(event, Failed):
                         await writer.drain()
@@ -170,7 +170,7 @@ class PeerTransport:
                 _frame_queue(link, protocol)  # everything queued, then one write (syscall)
                 data = protocol.data_to_send()
                 if data:
-                    writer.write(data)
+                    _write(writer, data)
                 await writer.drain()  # back-pressure: a slow peer slows this link only
                 link.wakeup.clear()
                 if not link.queue:
@@ -198,7 +198,7 @@ class PeerTransport:
                 events = protocol.receive_data(data) if data else protocol.eof()
                 pending = protocol.data_to_send()
                 if pending:
-                    writer.write(pending)
+                    _write(writer, pending)
                 for event in events:
                     if isinstance(event, PayloadReceived):
                         self._on_payload(protocol.peer_id, event.data)
@@ -214,6 +214,14 @@ class PeerTransport:
         finally:
             self._inbound.pop(writer, None)
             writer.close()
+
+
+def _write(writer: asyncio.StreamWriter, data: bytes) -> None:
+    """Write, or raise ConnectionError if the connection is closing (uvloop raises
+    RuntimeError for a write to a closed transport, which would end the link's task)."""
+    if writer.is_closing():
+        raise ConnectionError("the connection is closed")
+    writer.write(data)
 
 
 def _frame_queue(link: PeerLink, protocol: PeerProtocol) -> None:

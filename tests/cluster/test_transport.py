@@ -120,6 +120,31 @@ def test_a_restarted_peer_is_redialled_and_queued_payloads_delivered() -> None:
     run(scenario)
 
 
+def test_a_flush_onto_a_connection_that_just_closed_keeps_the_payload_for_the_redial(
+        ) -> None:
+    """The node loop flushes a leader's appends itself (``flush``) right before its disk
+    write; a connection that closed but whose task has not noticed yet must neither raise
+    (uvloop raises on a closed transport) nor lose the payload: it goes on the redial."""
+    async def scenario() -> None:
+        node1, node2, _, inbox2 = await two_nodes(backoff_ms_min=5, backoff_ms_max=50)
+        try:
+            node1.send(2, b"first")
+            await inbox2.wait_for(1)
+            link = node1.links[2]
+            assert link.writer is not None
+            link.writer.close()  # the connection is gone; the link's task has not run
+            node1.send(2, b"after")
+            node1.flush()
+            assert list(link.queue) == [b"after"]  # not written to the closed socket
+            await inbox2.wait_for(2)
+            assert inbox2.items == [(1, b"first"), (1, b"after")]
+            assert link.connects >= 2
+        finally:
+            await node1.close()
+            await node2.close()
+    run(scenario)
+
+
 def test_a_full_queue_refuses_instead_of_growing() -> None:
     async def scenario() -> None:
         node1 = PeerTransport(node_id=1, cluster_id="c", secret=SECRET,
