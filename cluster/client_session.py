@@ -210,14 +210,16 @@ class ClientSession:
 class StreamSubscription:
     """A read-only event stream from a position: catch-up, then live, each entry once."""
 
-    def __init__(self, from_position: int = 1,
+    def __init__(self, from_position: int = 1, *, principal: str = "", credential: str = "",
                  frame_size_bytes_max: int = FRAME_SIZE_BYTES_MAX_DEFAULT) -> None:
         self.next_position = from_position
+        self._principal, self._credential = principal, credential
         self._connection = _Connection(frame_size_bytes_max)
 
     def connection_made(self) -> None:
         self._connection.reset()
-        self._connection.write(Subscribe(self.next_position))
+        self._connection.write(Subscribe(self.next_position, self._principal,
+                                         self._credential))
 
     def data_to_send(self) -> bytes:
         return self._connection.data_to_send()
@@ -228,6 +230,9 @@ class StreamSubscription:
             return [frames]
         events: list[ClientEvent] = []
         for frame in frames:
+            if isinstance(frame, ConnectRefused):
+                events.append(ProtocolViolation(f"subscription refused: {frame.reason}"))
+                return events
             if not isinstance(frame, StreamEntry):
                 events.append(ProtocolViolation(f"unexpected {type(frame).__name__} on a "
                                                 f"subscription"))

@@ -47,6 +47,7 @@ from .nodecore import NodeCore, NotLeader, Output, Overloaded
 
 SESSION_TIMEOUT_NS_DEFAULT = 30_000_000_000
 CATCH_UP_ENTRIES_PER_CALL = 2_048  # a subscriber's catch-up is paced, not one long stall
+REFUSED_CREDENTIAL = "unknown cluster, principal or credential"
 OUTPUT_BYTES_MAX_DEFAULT = 64 * 1024 * 1024  # a client that does not read is dropped
 
 _decoder = msgspec.msgpack.Decoder(ClientFrame)
@@ -123,6 +124,10 @@ class ClientIngress:
         elif isinstance(frame, Connect):
             self._connect(connection_id, connection, frame, now_ns)
         elif isinstance(frame, Subscribe):
+            if not self._authentic(frame.principal, frame.credential):
+                connection.channel.write(ConnectRefused(REFUSED_CREDENTIAL))
+                connection.closed = "refused"
+                return
             connection.subscribed_from = max(1, frame.from_position)
             connection.live = False
             self.pump(connection)
@@ -142,8 +147,7 @@ class ClientIngress:
                  now_ns: int) -> None:
         if (frame.cluster_id != self.cluster_id
                 or not self._authentic(frame.principal, frame.credential)):
-            connection.channel.write(ConnectRefused("unknown cluster, principal or "
-                                                    "credential"))
+            connection.channel.write(ConnectRefused(REFUSED_CREDENTIAL))
             connection.closed = "refused"
             return
         core = self.core

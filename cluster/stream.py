@@ -4,7 +4,8 @@ once, in log order, from a given position: catch-up from the event store, then l
 dropped connection or a stopped node is followed by a reconnect to another node that
 resumes at the next position, so a consumer never sees a gap or a repeat.
 
-    stream = EventStream(["127.0.0.1:7201", ...], from_position=1)
+    stream = EventStream(["127.0.0.1:7201", ...], from_position=1, principal="history",
+                         credential=token)
     await stream.start()
     async for position, outcomes in stream: ...
     async for entry in stream.entries(): ...  # StreamedEntry: also the entry's timestamp
@@ -46,14 +47,18 @@ class StreamGone(Exception):
 
 
 class EventStream:
-    def __init__(self, addresses: list[str], from_position: int = 1, *,
-                 schema: Schema | None = None, queue_entries_max: int = 10_000,
+    def __init__(self, addresses: list[str], from_position: int = 1, *, principal: str,
+                 credential: str, schema: Schema | None = None,
+                 queue_entries_max: int = 10_000,
                  preferred: Callable[[], str | None] | None = None) -> None:
+        """``principal`` and ``credential``: of the cluster's credentials, as a client
+        session uses (the stream holds every account's orders)."""
         if not addresses:
             raise ValueError("give at least one node address")
         self.addresses = list(addresses)
         self.schema = schema or Schema()
-        self.subscription = StreamSubscription(from_position)
+        self.subscription = StreamSubscription(from_position, principal=principal,
+                                               credential=credential)
         self._queue: asyncio.Queue[StreamItem | BaseException] = asyncio.Queue(
             queue_entries_max)
         self._preferred = preferred

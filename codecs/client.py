@@ -66,9 +66,13 @@ class Keepalive(_Frame, tag=3):
 
 
 class Subscribe(_Frame, tag=4):
-    """Read-only: every applied entry's events from ``from_position`` on."""
+    """Read-only: every applied entry's events from ``from_position`` on. The stream holds
+    every account's orders, so it takes a principal and credential of the cluster as
+    ``Connect`` does (refused with ``ConnectRefused`` otherwise)."""
 
     from_position: int
+    principal: str = ""
+    credential: str = ""
 
 
 class Disconnect(_Frame, tag=5):

@@ -35,7 +35,8 @@ class ClusterLink:
         self.addresses = list(addresses)
         self.client = VenueClient(self.addresses, cluster_id=cluster_id, principal=principal,
                                   credential=credential)
-        self.stream = EventStream(self.addresses, 1, preferred=lambda: self.client.address)
+        self.stream = EventStream(self.addresses, 1, principal=principal,
+                                  credential=credential, preferred=lambda: self.client.address)
         self.on_saturated, self.on_drained = on_saturated, on_drained
         self.in_flight_max = self.client.session.unacked_commands_max
         self.in_flight = self.submit_failures = self.busy_refusals = 0

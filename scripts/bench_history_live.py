@@ -55,11 +55,12 @@ async def _load(addresses: list[str], cluster_id: str, credential: str, orders: 
         await client.close()
 
 
-async def _catch_up(database: HistoryDatabase, addresses: list[str], target: int
-                    ) -> tuple[float, int, int, int]:
+async def _catch_up(database: HistoryDatabase, addresses: list[str], target: int,
+                    credential: str) -> tuple[float, int, int, int]:
     """(seconds, events, entries, transactions) for the writer to reach ``target`` from
     position 1."""
-    writer = HistoryWriter(database, addresses)
+    writer = HistoryWriter(database, addresses, principal=DEMO_PRINCIPAL,
+                           credential=credential)
     started = time.perf_counter()
     task = asyncio.get_running_loop().create_task(writer.run())
     deadline = time.monotonic() + 600
@@ -103,7 +104,8 @@ def measure_live(backends: dict[str, Callable[[int], HistoryDatabase]], orders: 
                 database = fresh(1_000 + run)
                 try:
                     seconds, events, entries, batches = asyncio.run(
-                        _catch_up(database, addresses, target))
+                        _catch_up(database, addresses, target,
+                                  config.credentials[DEMO_PRINCIPAL]))
                 finally:
                     database.close()
                 runs_rates.append(events / seconds)

@@ -34,7 +34,8 @@ class Console:
         self.nodes = NodeTable(list(config.addresses))
         self.client = VenueClient(list(config.addresses), cluster_id=config.cluster_id,
                                   principal=config.principal, credential=config.credential)
-        self.stream = EventStream(list(config.addresses), 1,
+        self.stream = EventStream(list(config.addresses), 1, principal=config.principal,
+                                  credential=config.credential,
                                   preferred=lambda: self.nodes.leader_address())
         self.hub = Hub(config, self._handler)
         self.hub.on_watch = self._send_now

@@ -8,6 +8,7 @@ import argparse
 import json
 import sqlite3
 import sys
+from pathlib import Path
 
 from venue.gateways.service import run_until_stopped, setup_logging
 
@@ -15,14 +16,21 @@ EXIT_BAD_INPUT = 2
 
 
 def _config(args: argparse.Namespace):  # -> HistoryConfig
-    from .process import HistoryConfig, load_history_config, parse_host_port
+    from .process import HistoryConfig, HistoryConfigError, load_history_config, parse_host_port
 
     if args.config:
         return load_history_config(args.config)
     host, port = parse_host_port(args.http) if args.http else ("127.0.0.1", 0)
     cluster = tuple(a for a in (args.cluster or "").split(",") if a)
+    credential = ""
+    if args.credential_file:  # a file, so the secret is not on the command line (ps)
+        try:
+            credential = Path(args.credential_file).read_text().strip()
+        except OSError as exc:
+            raise HistoryConfigError(f"--credential-file: {exc}") from None
     return HistoryConfig(cluster, args.sqlite, args.postgres, host, port,
-                         args.batch_entries_max, args.batch_interval_ms)
+                         args.batch_entries_max, args.batch_interval_ms,
+                         args.principal or "", credential)
 
 
 def cmd_history(args: argparse.Namespace) -> int:
@@ -82,6 +90,8 @@ def add_history_commands(commands: argparse._SubParsersAction) -> None:
     run = commands.add_parser("history", help="follow the event stream into an SQL history")
     run.add_argument("--config", help="a JSON config file (instead of the flags below)")
     run.add_argument("--cluster", help="node client addresses, comma-separated host:port")
+    run.add_argument("--principal", help="a principal of the cluster's credentials")
+    run.add_argument("--credential-file", help="a file holding that principal's credential")
     target = run.add_mutually_exclusive_group()
     target.add_argument("--sqlite", help="the SQLite database file (created if missing)")
     target.add_argument("--postgres", help="a PostgreSQL DSN")

@@ -44,10 +44,16 @@ class HistoryConfig:
     http_port: int = 0  # 0: no HTTP server
     batch_entries_max: int = BATCH_ENTRIES_MAX_DEFAULT
     batch_interval_ms: int = BATCH_INTERVAL_MS_DEFAULT
+    principal: str = ""  # of the cluster's credentials: the stream holds every order
+    credential: str = ""
 
     def __post_init__(self) -> None:
         if not self.cluster:
             raise HistoryConfigError("cluster: give at least one node client address")
+        if not self.principal or not self.credential:
+            raise HistoryConfigError("give the principal and credential the cluster knows "
+                                     "(principal and credential, or --principal and "
+                                     "--credential-file)")
         if (self.sqlite is None) == (self.postgres is None):
             raise HistoryConfigError("give exactly one of sqlite (a path) and postgres "
                                      "(a DSN)")
@@ -63,13 +69,15 @@ def parse_host_port(text: str) -> tuple[str, int]:
 
 
 def load_history_config(path: Path | str) -> HistoryConfig:
-    """A JSON object: {"cluster": ["host:port", ...], "sqlite": PATH | "postgres": DSN,
-    "http": "127.0.0.1:8600", "batch_entries_max": N, "batch_interval_ms": T}."""
+    """A JSON object: {"cluster": ["host:port", ...], "principal": NAME, "credential":
+    TOKEN, "sqlite": PATH | "postgres": DSN, "http": "127.0.0.1:8600",
+    "batch_entries_max": N, "batch_interval_ms": T}."""
     try:
         raw: dict[str, Any] = json.loads(Path(path).read_text())
     except (OSError, ValueError) as exc:
         raise HistoryConfigError(f"{path}: {exc}") from None
-    known = {"cluster", "sqlite", "postgres", "http", "batch_entries_max", "batch_interval_ms"}
+    known = {"cluster", "sqlite", "postgres", "http", "batch_entries_max", "batch_interval_ms",
+             "principal", "credential"}
     unknown = sorted(set(raw) - known)
     if unknown:
         raise HistoryConfigError(f"{path}: unknown keys {unknown}")
@@ -77,19 +85,21 @@ def load_history_config(path: Path | str) -> HistoryConfig:
     return HistoryConfig(tuple(raw.get("cluster", ())), raw.get("sqlite"), raw.get("postgres"),
                          host, port,
                          int(raw.get("batch_entries_max", BATCH_ENTRIES_MAX_DEFAULT)),
-                         int(raw.get("batch_interval_ms", BATCH_INTERVAL_MS_DEFAULT)))
+                         int(raw.get("batch_interval_ms", BATCH_INTERVAL_MS_DEFAULT)),
+                         str(raw.get("principal", "")), str(raw.get("credential", "")))
 
 
 class HistoryWriter:
     """Stream entries -> folder -> database, batch by batch."""
 
-    def __init__(self, database: HistoryDatabase, addresses: list[str], *,
-                 batch_entries_max: int = BATCH_ENTRIES_MAX_DEFAULT,
+    def __init__(self, database: HistoryDatabase, addresses: list[str], *, principal: str,
+                 credential: str, batch_entries_max: int = BATCH_ENTRIES_MAX_DEFAULT,
                  batch_interval_ms: int = BATCH_INTERVAL_MS_DEFAULT) -> None:
         self.database = database
         self.position, self.timestamp_ns = database.high_water_mark()
         self.folder = HistoryFolder(self.position + 1)
-        self.stream = EventStream(addresses, self.position + 1)
+        self.stream = EventStream(addresses, self.position + 1, principal=principal,
+                                  credential=credential)
         self.batch_entries_max = batch_entries_max
         self.batch_interval_s = batch_interval_ms / 1000
         self.entries_written = 0
@@ -140,7 +150,8 @@ async def run_history(config: HistoryConfig, stop: asyncio.Event) -> None:
     """Run until ``stop`` is set (or the stream gives up)."""
     database = open_history(config.sqlite, config.postgres)
     reader = open_history(config.sqlite, config.postgres, readonly=True)
-    writer = HistoryWriter(database, list(config.cluster),
+    writer = HistoryWriter(database, list(config.cluster), principal=config.principal,
+                           credential=config.credential,
                            batch_entries_max=config.batch_entries_max,
                            batch_interval_ms=config.batch_interval_ms)
     server = HistoryHttpServer(HistoryQueries(reader), writer.status)

@@ -98,6 +98,11 @@ class LocalCluster:
             time.sleep(0.05)
         raise AssertionError(f"timed out waiting for {what}: {self.logs()}")
 
+    def credential(self) -> tuple[str, str]:
+        """The demo principal and its credential (a client session or a subscription)."""
+        config = next(iter(self.configs.values()))
+        return DEMO_PRINCIPAL, config.credentials[DEMO_PRINCIPAL]
+
     def client(self, schema: Schema | None = None) -> VenueClient:
         config = next(iter(self.configs.values()))
         return VenueClient(self.addresses, cluster_id=config.cluster_id,

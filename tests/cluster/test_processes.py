@@ -291,3 +291,26 @@ def test_writing_each_ready_in_a_worker_thread_keeps_every_guarantee(tmp_path: P
         assert final_balances(cluster) == dict.fromkeys(cluster.configs, 250)
     finally:
         cluster.stop_all()
+
+
+def test_the_event_stream_is_only_for_the_clusters_principals(cluster: LocalCluster) -> None:
+    """A subscription carries every account's orders: one with a credential the cluster
+    does not know is refused (the stream ends with StreamGone naming the refusal, after
+    trying every node); the demo principal's gets the stream from position 1."""
+    from venue.cluster.stream import EventStream, StreamGone
+
+    cluster.start_all()
+    principal, credential = cluster.credential()
+
+    async def first_entry(secret: str) -> int:
+        stream = EventStream(cluster.addresses, 1, principal=principal, credential=secret)
+        await stream.start()
+        try:
+            position, _ = await asyncio.wait_for(stream.__anext__(), 20)
+            return position
+        finally:
+            await stream.close()
+
+    with pytest.raises(StreamGone, match="refused: unknown cluster, principal or credential"):
+        asyncio.run(first_entry("not-" + credential))
+    assert asyncio.run(first_entry(credential)) == 1

@@ -209,7 +209,7 @@ CLIENT_PROTOCOL = [
             session_id=1_048_576, resume_from_position=123_400),
     Submit(client_seq=17, command=ENCODER.encode(DEPOSIT)),
     Keepalive(),
-    Subscribe(from_position=123_401),
+    Subscribe(from_position=123_401, principal="history", credential="t0ken"),
     Disconnect(),
     Connected(session_id=1_048_576, last_client_seq=16, leader_id=2),
     Redirect(leader_id=3, address="127.0.0.1:7003"),

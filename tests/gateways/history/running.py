@@ -21,10 +21,14 @@ START_TIMEOUT_S = 30
 
 
 class HistoryProcess:
-    def __init__(self, folder: Path, name: str, addresses: list[str], target: list[str]) -> None:
+    def __init__(self, folder: Path, name: str, addresses: list[str], target: list[str],
+                 credential: tuple[str, str]) -> None:
         self.folder = folder
         self.name = name
         self.addresses = addresses
+        self.principal = credential[0]
+        self.credential_file = folder / f"{name}.credential"
+        self.credential_file.write_text(credential[1])
         self.target = target  # ["--sqlite", PATH] or ["--postgres", DSN]
         self.port = free_port()
         self.process: subprocess.Popen | None = None
@@ -34,7 +38,8 @@ class HistoryProcess:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "venue.cluster.cli", "history", "--cluster",
-             ",".join(self.addresses), *self.target, "--http", f"127.0.0.1:{self.port}",
+             ",".join(self.addresses), "--principal", self.principal, "--credential-file",
+             str(self.credential_file), *self.target, "--http", f"127.0.0.1:{self.port}",
              "--batch-entries-max", "200", "--batch-interval-ms", "50"],
             stdout=log, stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})

@@ -49,15 +49,19 @@ def test_history_query_of_a_missing_database_exits_2(tmp_path, capsys):
 
 def test_the_config_file_is_checked(tmp_path):
     path = tmp_path / "history.json"
+    me = {"principal": "history", "credential": "t0ken"}
     path.write_text(json.dumps({"cluster": ["127.0.0.1:7201"], "sqlite": "h.db",
-                                "http": "127.0.0.1:8600", "batch_entries_max": 500}))
+                                "http": "127.0.0.1:8600", "batch_entries_max": 500, **me}))
     config = load_history_config(path)
-    assert (config.cluster, config.sqlite, config.http_port, config.batch_entries_max) == (
-        ("127.0.0.1:7201",), "h.db", 8600, 500)
-    for bad in ({"cluster": ["a:1"]}, {"cluster": [], "sqlite": "h.db"},
-                {"cluster": ["a:1"], "sqlite": "h.db", "postgres": "x"},
-                {"cluster": ["a:1"], "sqlite": "h.db", "colour": "red"},
-                {"cluster": ["a:1"], "sqlite": "h.db", "http": "nowhere"}):
+    assert (config.cluster, config.sqlite, config.http_port, config.batch_entries_max,
+            config.principal, config.credential) == (
+        ("127.0.0.1:7201",), "h.db", 8600, 500, "history", "t0ken")
+    for bad in ({"cluster": ["a:1"], **me}, {"cluster": [], "sqlite": "h.db", **me},
+                {"cluster": ["a:1"], "sqlite": "h.db", "postgres": "x", **me},
+                {"cluster": ["a:1"], "sqlite": "h.db", "colour": "red", **me},
+                {"cluster": ["a:1"], "sqlite": "h.db", "http": "nowhere", **me},
+                {"cluster": ["a:1"], "sqlite": "h.db"},  # no credential: refused
+                {"cluster": ["a:1"], "sqlite": "h.db", "principal": "history"}):
         path.write_text(json.dumps(bad))
         with pytest.raises(HistoryConfigError):
             load_history_config(path)

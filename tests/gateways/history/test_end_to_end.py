@@ -107,7 +107,8 @@ def cluster(tmp_path):
 def test_history_is_queried_over_http_and_resumes_exactly_after_sigkill(
         tmp_path, cluster, backend):
     flags, where = backend("resumed")
-    history = HistoryProcess(tmp_path, "history", cluster.addresses, flags)
+    history = HistoryProcess(tmp_path, "history", cluster.addresses, flags,
+                             cluster.credential())
     replay: HistoryProcess | None = None
     try:
         history.start()
@@ -119,7 +120,8 @@ def test_history_is_queried_over_http_and_resumes_exactly_after_sigkill(
         history.wait_until(lambda: history.position() >= final, CATCH_UP_TIMEOUT_S,
                            f"the restarted history to reach {final}")
         replay_flags, replay_where = backend("replay")
-        replay = HistoryProcess(tmp_path, "replay", cluster.addresses, replay_flags)
+        replay = HistoryProcess(tmp_path, "replay", cluster.addresses, replay_flags,
+                                cluster.credential())
         replay.start()
         assert "resuming at position 1" in replay.log()
         replay.wait_until(lambda: replay.position() >= final, CATCH_UP_TIMEOUT_S,
