@@ -33,8 +33,9 @@ class ApplyContext:
     observer's own events follow the event that caused them.
     """
 
-    __slots__ = ("_depth", "_event_types", "_events", "_module", "_observers", "_sessions",
-                 "_timers", "client_seq", "fault_module", "log_index", "now_ns", "session_id")
+    __slots__ = ("_depth", "_event_types", "_events", "_module", "_observers", "_routes",
+                 "_sessions", "_timers", "client_seq", "fault_module", "log_index", "now_ns",
+                 "session_id")
 
     def __init__(self, timers: TimerQueue, event_types: Iterable[type] | None = None,
                  sessions: ClientSessions | None = None,
@@ -47,6 +48,11 @@ class ApplyContext:
         self.fault_module = ""
         # a dict used as an ordered set (the engine uses no sets); None: accept any event
         self._event_types = None if event_types is None else dict.fromkeys(event_types)
+        # event type -> its observers (empty for none), for every type ``emit`` accepts
+        # without asking further: one dict lookup both checks the type and finds observers
+        routed = self._observers if self._event_types is None else self._event_types
+        self._routes: dict[type, tuple[tuple[str, Module], ...]] = {
+            event_type: tuple(self._observers.get(event_type, ())) for event_type in routed}
         self._events: list[Event] = []
         self._module = ""
         self.log_index = 0
@@ -68,14 +74,21 @@ class ApplyContext:
 
         Raises ``TypeError`` (a module bug: the engine halts) for a type not in the schema.
         """
-        if self._event_types is not None and type(event) not in self._event_types:
-            raise TypeError(
-                f"module {self._module!r} emitted {type(event).__qualname__}, which is not an "
-                f"event type of this node's schema: list it in the module's `emits`")
+        observers = self._routes.get(type(event))
+        if observers is None:
+            observers = self._unrouted(event)
         self._events.append(event)
-        observers = self._observers.get(type(event))
-        if observers is not None:
+        if observers:
             self._notify(observers, event)
+
+    def _unrouted(self, event: Event) -> tuple[tuple[str, Module], ...]:
+        """The observers of an event whose type is not in ``_routes``: none when the context
+        has no schema (it accepts any event); otherwise the event is refused."""
+        if self._event_types is None:
+            return ()
+        raise TypeError(
+            f"module {self._module!r} emitted {type(event).__qualname__}, which is not an "
+            f"event type of this node's schema: list it in the module's `emits`")
 
     def emit_all(self, events: Iterable[Event]) -> None:
         """``emit`` each of ``events``, in order."""
@@ -83,7 +96,7 @@ class ApplyContext:
         for event in events:
             emit(event)
 
-    def _notify(self, observers: list[tuple[str, Module]], event: Event) -> None:
+    def _notify(self, observers: tuple[tuple[str, Module], ...], event: Event) -> None:
         """Run every other module's ``on_event`` for ``event``, as that module."""
         emitter = self._module
         if self._depth >= OBSERVER_DEPTH_MAX:

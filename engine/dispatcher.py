@@ -185,6 +185,7 @@ class Engine:
         decode = self.schema.command_decoder.decode  # every error it raises is a reject
         handlers = self._handlers
         ctx = self.ctx
+        add_outcome = outcomes.append
         for client_command in batch.commands:
             session_id = client_command.session_id
             client_seq = client_command.client_seq
@@ -219,7 +220,7 @@ class Engine:
                 module.on_command(ctx, command)
             except Exception:
                 raise self._halt_with(entry, name, command) from None
-            outcomes.append(Outcome(session_id, client_seq, events))
+            add_outcome(Outcome(session_id, client_seq, events))
 
     def _each_module(self, entry: LogEntry, events: list, session_id: int,
                      call: Callable[[Module], None]) -> None:

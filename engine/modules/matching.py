@@ -235,7 +235,7 @@ class MatchingModule(Module):
         return None, price
 
     def _capacity_problem(self, ctx: ApplyContext, command: SubmitOrder) -> Problem | None:
-        if len(self.table) >= self.orders_max:
+        if len(self.table.orders) >= self.orders_max:
             return RejectReason.LIMIT_REACHED, f"orders_max {self.orders_max} reached"
         book = self._books.get(command.instrument_id)
         if book is not None:
@@ -329,7 +329,8 @@ class MatchingModule(Module):
         order, problem = self.table.find(command.account, command.instrument_id,
                                          command.order_id, command.orig_client_order_id)
         if problem is not None:  # find names a problem exactly when there is no order
-            return _reject(ctx, command, CANCEL, problem, command.order_id)
+            # (most often TOO_LATE_TO_CANCEL: emitted here, without ``_reject``'s extra call)
+            return ctx.emit(order_rejected(command, CANCEL, problem, command.order_id))
         assert order is not None
         self._remove(ctx, order, CancelReason.USER, command.client_order_id)
         return None

@@ -117,15 +117,17 @@ class RiskModule(Module):
         ledger = self.ledger
         if account in ledger.killed:
             return RejectReason.KILL_SWITCH_ACTIVE, f"account {account} is kill-switched"
-        scales = self._scales_of(command.instrument_id)
+        instrument_id = command.instrument_id
+        scales = self._scales.get(instrument_id) or self._scales_of(instrument_id)
         if type(scales) is str:
             return RejectReason.INVALID_FIELD, scales
         quantity = command.quantity
         max_quantity, max_notional, max_open = ledger.limits.get(account, self.default_limits)
         notional = price * quantity * scales.quote_factor
-        problem = _size_problem(quantity, notional, max_quantity, max_notional)
-        if problem is not None:
-            return problem
+        if max_quantity or max_notional:  # 0, 0: unlimited (most accounts)
+            problem = _size_problem(quantity, notional, max_quantity, max_notional)
+            if problem is not None:
+                return problem
         if max_open and ledger.open_counts.get(account, 0) >= max_open:
             return RejectReason.MAX_OPEN_ORDERS_EXCEEDED, f"max open orders {max_open}"
         if command.side == BUY:
@@ -168,7 +170,8 @@ class RiskModule(Module):
         if kind is OrderFilled:
             ledger.settle_fill(ctx, event)
         elif kind is OrderAccepted:
-            scales = self._scales_of(event.instrument_id)
+            scales = self._scales.get(event.instrument_id) or self._scales_of(
+                event.instrument_id)
             ledger.hold(ctx, Hold.for_order(event, scales))
         elif kind is OrderCancelled:
             ledger.release(ctx, event.order_id, event.cancelled_quantity)

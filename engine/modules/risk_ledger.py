@@ -21,6 +21,8 @@ from .instrument import Instrument
 Problem = tuple[RejectReason, str]
 BUY = Side.BUY
 FILL = BalanceReason.FILL
+HOLD = BalanceReason.HOLD
+RELEASE = BalanceReason.RELEASE
 
 
 class Scales(NamedTuple):
@@ -136,26 +138,27 @@ class Ledger:
     # -- order events --------------------------------------------------------------------
 
     def hold(self, ctx: ApplyContext, hold: Hold) -> None:
-        row = self.row(hold.account, hold.asset)
-        if row[0] < hold.held:  # check_new_order refused this: a bug if it happens
-            raise AssertionError(f"order {hold.order_id} holds {hold.held} of asset "
-                                 f"{hold.asset} but only {row[0]} is available")
-        row[0] -= hold.held
-        row[1] += hold.held
+        account, asset, held = hold.account, hold.asset, hold.held
+        row = self.balances.get((account, asset)) or self.row(account, asset)
+        if row[0] < held:  # check_new_order refused this: a bug if it happens
+            raise AssertionError(f"order {hold.order_id} holds {held} of asset "
+                                 f"{asset} but only {row[0]} is available")
+        row[0] -= held
+        row[1] += held
         self.holds[hold.order_id] = hold
-        self.open_counts[hold.account] = self.open_counts.get(hold.account, 0) + 1
-        ctx.emit(BalanceChanged(hold.account, hold.asset, row[0], row[1],
-                                BalanceReason.HOLD, -hold.held))
+        open_counts = self.open_counts
+        open_counts[account] = open_counts.get(account, 0) + 1
+        ctx.emit(BalanceChanged(account, asset, row[0], row[1], HOLD, -held))
 
     def release(self, ctx: ApplyContext, order_id: int, quantity: int) -> None:
         hold = self.holds[order_id]
+        account, asset = hold.account, hold.asset
         amount = hold.amount_for(hold.price, quantity)
-        row = self.balances[(hold.account, hold.asset)]
+        row = self.balances[(account, asset)]
         row[0] += amount
         row[1] -= amount
         self._reduce(hold, quantity, amount)
-        ctx.emit(BalanceChanged(hold.account, hold.asset, row[0], row[1],
-                                BalanceReason.RELEASE, amount))
+        ctx.emit(BalanceChanged(account, asset, row[0], row[1], RELEASE, amount))
 
     def rehold(self, ctx: ApplyContext, order_id: int, price: int, leaves: int) -> None:
         hold = self.holds[order_id]
@@ -178,25 +181,31 @@ class Ledger:
         maker = holds[fill.maker_order_id]
         taker = holds[fill.taker_order_id]
         buyer, seller = (taker, maker) if fill.taker_side == BUY else (maker, taker)
+        buyer_account, seller_account = buyer.account, seller.account
         quantity = fill.quantity
         base = quantity * buyer.base_factor
         paid = fill.price * quantity * buyer.quote_factor
-        released = buyer.amount_for(buyer.price, quantity)
+        released = buyer.price * quantity * buyer.quote_factor  # buyer.amount_for(its price)
+        balances = self.balances
+        row_of = self.row  # rows that may not exist yet: the first fill of an asset
         emit = ctx.emit
-        row = self.row(buyer.account, buyer.quote_asset)
+        asset = buyer.quote_asset
+        row = balances.get((buyer_account, asset)) or row_of(buyer_account, asset)
         row[0] += released - paid
         row[1] -= released
-        emit(BalanceChanged(buyer.account, buyer.quote_asset, row[0], row[1], FILL,
-                            released - paid))
-        row = self.row(buyer.account, buyer.base_asset)
+        emit(BalanceChanged(buyer_account, asset, row[0], row[1], FILL, released - paid))
+        asset = buyer.base_asset
+        row = balances.get((buyer_account, asset)) or row_of(buyer_account, asset)
         row[0] += base
-        emit(BalanceChanged(buyer.account, buyer.base_asset, row[0], row[1], FILL, base))
-        row = self.balances[(seller.account, seller.base_asset)]
+        emit(BalanceChanged(buyer_account, asset, row[0], row[1], FILL, base))
+        asset = seller.base_asset
+        row = balances[(seller_account, asset)]
         row[1] -= base
-        emit(BalanceChanged(seller.account, seller.base_asset, row[0], row[1], FILL, 0))
-        row = self.row(seller.account, seller.quote_asset)
+        emit(BalanceChanged(seller_account, asset, row[0], row[1], FILL, 0))
+        asset = seller.quote_asset
+        row = balances.get((seller_account, asset)) or row_of(seller_account, asset)
         row[0] += paid
-        emit(BalanceChanged(seller.account, seller.quote_asset, row[0], row[1], FILL, paid))
+        emit(BalanceChanged(seller_account, asset, row[0], row[1], FILL, paid))
         self._reduce(buyer, quantity, released)
         self._reduce(seller, quantity, base)
 
