@@ -163,12 +163,14 @@ def summarise_steps(results: list[dict]) -> dict[str, dict[str, float]]:
 
 
 def measure_venue(args: argparse.Namespace, folder: Path) -> tuple[dict, dict[str, list]]:
-    venue = VenueUnderTest(folder / "venue", args.connections, args.durability)
+    venue = VenueUnderTest(folder / "venue", args.connections, args.durability,
+                           store_sync=not args.no_store_sync)
     try:
         venue.start()
         gateway_pid = venue.gateway.pid
         print(f"# venue: 3 nodes ({args.durability}), leader node {venue.leader}; gateway pid "
-              f"{gateway_pid} on 127.0.0.1:{venue.port}; {args.connections} sessions",
+              f"{gateway_pid} on 127.0.0.1:{venue.port}; {args.connections} sessions; "
+              f"session store {'synced' if venue.store_sync else 'not synced'}",
               flush=True)
         profiled = {folder / "gateway-py-spy.txt": gateway_pid,
                     folder / "leader-py-spy.txt": venue.cluster.processes[venue.leader].pid}
@@ -225,6 +227,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--drain-s", type=float, default=10.0,
                         help="after a step, wait this long for missing reports")
     parser.add_argument("--no-quickfix", action="store_true")
+    parser.add_argument("--no-store-sync", action="store_true",
+                        help="the gateway's session store unsynced (store_sync false)")
     parser.add_argument("--no-profile", action="store_true", help="skip py-spy")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
@@ -275,6 +279,7 @@ def report(args: argparse.Namespace, codec: dict, venue: dict, quickfix: dict,
         item["value"] = finite(item["value"])
     print_json_line("bench_fix", figures, name="bench_fix", quick=args.quick,
                     connections=args.connections, durability=args.durability,
+                    store_sync=not args.no_store_sync,
                     seed=args.seed, runs=args.runs)
 
 

@@ -54,8 +54,10 @@ def stop_process(process: subprocess.Popen | None) -> None:
 class VenueUnderTest:
     """The cluster and the gateway; ``sessions`` are ``(SenderCompID, password)``."""
 
-    def __init__(self, folder: Path, connections: int, durability: str) -> None:
+    def __init__(self, folder: Path, connections: int, durability: str,
+                 store_sync: bool = True) -> None:
         self.folder = folder
+        self.store_sync = store_sync
         self.cluster = LocalCluster(folder, 3, durability=durability)
         self.sessions = [(f"LOAD{i + 1}", secrets.token_hex(6)) for i in range(connections)]
         self.accounts = [FIRST_ACCOUNT + i for i in range(connections)]
@@ -95,7 +97,8 @@ class VenueUnderTest:
             "cluster": {"addresses": self.cluster.addresses, "cluster_id": cluster_id,
                         "principal": DEMO_PRINCIPAL, "credential": credential},
             "listen": ["127.0.0.1", self.port], "data_dir": "fix-gateway",
-            "sender_comp_id": "VENUE", "sessions": sessions}, indent=2) + "\n")
+            "sender_comp_id": "VENUE", "sessions": sessions,
+            "store_sync": self.store_sync}, indent=2) + "\n")
 
     def problems(self) -> dict[str, int]:
         """Warning and error lines of the gateway's and the nodes' logs (failed submits,

@@ -47,7 +47,7 @@ class FixGateway:
         self.config = config
         self.instruments = Instruments()
         self.market_data = MarketDataHub(self.instruments)
-        self.stores = LmdbSessionStores(config.data_dir)
+        self.stores = LmdbSessionStores(config.data_dir, sync=config.store_sync)
         self.delivered_position = self.stores.position
         self.application = OrderEntryApplication(self)
         dictionary = DataDictionary.for_version("FIX.4.4")

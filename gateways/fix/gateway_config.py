@@ -51,6 +51,10 @@ class GatewayConfig:
     sessions: tuple[GatewaySession, ...]
     message_size_max: int = 65_536
     connections_max: int = 1_000
+    # the session store's commit is synced before output goes on the wire; False: written,
+    # not synced (QuickFIX's FileStore default, FileStoreSync=N): a crash of the gateway
+    # loses nothing, a crash of the machine may lose the last messages sent
+    store_sync: bool = True
 
     def session(self, session_id: SessionID) -> GatewaySession:
         """The configured session (KeyError if none): asked for every application
@@ -81,6 +85,13 @@ def _session(raw: dict, sender: str, begin: str) -> GatewaySession:
     raise GatewayConfigError(f"session {target}: kind must be {ORDER_ENTRY} or {DROP_COPY}")
 
 
+def _flag(raw: dict, key: str, default: bool) -> bool:
+    value = raw.get(key, default)
+    if not isinstance(value, bool):
+        raise ValueError(f"{key} must be true or false, not {value!r}")
+    return value
+
+
 def load_gateway_config(path: str | Path) -> GatewayConfig:
     path = Path(path)
     try:
@@ -95,7 +106,8 @@ def load_gateway_config(path: str | Path) -> GatewayConfig:
             data_dir=data_dir if data_dir.is_absolute() else path.parent / data_dir,
             sender_comp_id=sender, sessions=sessions,
             message_size_max=int(raw.get("message_size_max", 65_536)),
-            connections_max=int(raw.get("connections_max", 1_000)))
+            connections_max=int(raw.get("connections_max", 1_000)),
+            store_sync=_flag(raw, "store_sync", True))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise GatewayConfigError(f"{path}: {type(exc).__name__}: {exc}") from None
     targets = [s.fix.session_id.target_comp_id for s in config.sessions]

@@ -55,9 +55,12 @@ class LmdbSessionStores:
     """One LMDB environment for all the sessions of a gateway: ``store(session_key)`` gives
     each session its store. Sequence numbers and sent messages survive a restart."""
 
-    def __init__(self, path: str | Path, map_size: int = 1 << 32) -> None:
+    def __init__(self, path: str | Path, map_size: int = 1 << 32, sync: bool = True) -> None:
+        """``sync``: each commit reaches the disk before it returns (False: the OS writes
+        it back later; a process crash still loses nothing)."""
         Path(path).mkdir(parents=True, exist_ok=True)
-        self.env = lmdb.open(str(path), map_size=map_size, max_dbs=4, subdir=True)
+        self.env = lmdb.open(str(path), map_size=map_size, max_dbs=4, subdir=True,
+                             sync=sync, metasync=sync)
         self._seqs = self.env.open_db(b"seqs")
         self._sent = self.env.open_db(b"sent")
         self._stores: dict[bytes, LmdbSessionStore] = {}

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from venue.codecs import (
     InstrumentAdded,
     MassCancel,
@@ -145,3 +147,32 @@ def test_a_reject_that_arrives_after_a_restart_is_reported_in_full(tmp_path: Pat
             report.get(44)) == (b"1", b"1.5000", b"2", b"0", b"65000.50")
     assert report.get(58, b"").startswith(b"PRICE_OUT_OF_BAND")
     restarted.stores.close()
+
+
+def test_the_session_store_is_synced_unless_the_config_says_otherwise(
+        tmp_path: Path) -> None:
+    """``store_sync`` (default true): each store commit reaches the disk before output goes
+    out; false writes without syncing, as QuickFIX's FileStore does by default; anything
+    but a boolean is refused."""
+    from venue.gateways.fix.gateway_config import GatewayConfigError
+
+    (tmp_path / "a").mkdir()
+    synced, _ = make_gateway(tmp_path / "a")
+    assert synced.config.store_sync is True
+    assert synced.stores.env.flags()["sync"] is True
+    synced.stores.close()
+    for value, expected in ((False, False), ("no", None)):
+        folder = tmp_path / f"b-{value}"
+        folder.mkdir()
+        path = folder / "gateway.json"
+        path.write_text(json.dumps({
+            "cluster": {"addresses": ["127.0.0.1:1"], "cluster_id": "c", "principal": "p",
+                        "credential": "x"},
+            "sessions": [{"target_comp_id": "FIRM", "account": 101}], "store_sync": value}))
+        if expected is None:
+            with pytest.raises(GatewayConfigError, match="store_sync must be true or false"):
+                load_gateway_config(path)
+            continue
+        gateway = FixGateway(load_gateway_config(path))
+        assert gateway.stores.env.flags()["sync"] is expected
+        gateway.stores.close()
