@@ -80,6 +80,22 @@ class LocalCluster:
                 process.kill()
                 process.wait(timeout=10)
 
+    def submit(self, *commands) -> list[list]:
+        """Apply ``commands`` in order through a fresh client session; their events."""
+        async def run() -> list[list]:
+            client = self.client()
+            await client.start()
+            try:
+                return [await client.submit(command) for command in commands]
+            finally:
+                await client.close()
+
+        return asyncio.run(run())
+
+    def applied_index(self) -> int:
+        """The highest index any node has applied."""
+        return max(self.status(node_id)["applied_index"] for node_id in self.configs)
+
     def wipe(self, node_id: int) -> None:
         shutil.rmtree(self.configs[node_id].data_dir)
 
@@ -117,3 +133,16 @@ class LocalCluster:
     def logs(self) -> str:
         return "\n".join(f"--- {path.name}\n{path.read_text()[-2000:]}"
                          for path in sorted(self.folder.glob("node-*.log")))
+
+
+def stop_process(process: subprocess.Popen | None) -> None:
+    """Stop a helper process (a gateway, the history writer) by PID: SIGTERM, then SIGKILL
+    if it has not exited within 10 s."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)

@@ -5,7 +5,6 @@ PID; every wait polls a real condition with a deadline."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import subprocess
@@ -14,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cluster.processes import LocalCluster
-from venue.cluster.client import node_status
+from tests.cluster.processes import LocalCluster, stop_process
 from venue.cluster.nodeconfig import OPERATOR_PRINCIPAL
 from venue.codecs import (
     Event,
@@ -84,32 +82,13 @@ class RunningConsole:
         return f"http://{self.config.host}:{self.config.port}/"
 
     def submit(self, *commands: SubmitOrder) -> list[list[Event]]:
-        async def run() -> list[list[Event]]:
-            client = self.cluster.client()
-            await client.start()
-            try:
-                return [await client.submit(command) for command in commands]
-            finally:
-                await client.close()
-
-        return asyncio.run(run())
+        return self.cluster.submit(*commands)
 
     def applied_index(self) -> int:
-        """The highest index any node has applied."""
-        async def ask() -> int:
-            statuses = [await node_status(address) for address in self.cluster.addresses]
-            return max(status["applied_index"] for status in statuses)
-
-        return asyncio.run(ask())
+        return self.cluster.applied_index()
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
+        stop_process(self.process)
         self.cluster.stop_all()
 
 

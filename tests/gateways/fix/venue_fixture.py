@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cluster.processes import LocalCluster
+from tests.cluster.processes import LocalCluster, stop_process
 from venue.cluster.nodeconfig import DEMO_PRINCIPAL
 from venue.gateways.fix import local
 
@@ -54,12 +54,7 @@ class Venue:
         return client
 
     def stop(self) -> None:
-        if self.gateway is not None and self.gateway.poll() is None:
-            self.gateway.terminate()
-            try:
-                self.gateway.wait(10)
-            except subprocess.TimeoutExpired:
-                self.gateway.kill()
+        stop_process(self.gateway)
         self.cluster.stop_all()
 
 

@@ -61,22 +61,6 @@ class Load(threading.Thread):
             await client.close()
 
 
-def submit(cluster: LocalCluster, commands: list) -> list[list]:
-    async def run() -> list[list]:
-        client = cluster.client()
-        await client.start()
-        try:
-            return [await client.submit(command) for command in commands]
-        finally:
-            await client.close()
-
-    return asyncio.run(run())
-
-
-def applied_index(cluster: LocalCluster) -> int:
-    return max(cluster.status(node_id)["applied_index"] for node_id in cluster.configs)
-
-
 @pytest.fixture(params=["sqlite", "postgres"])
 def backend(request, tmp_path):
     """A factory of fresh, empty history databases: their ``venue history`` flags and a way
@@ -116,7 +100,7 @@ def test_history_is_queried_over_http_and_resumes_exactly_after_sigkill(
         at_kill = _kill_under_load(cluster, history, where)
         history.start()
         assert f"resuming at position {at_kill + 1}" in history.log()
-        final = applied_index(cluster)
+        final = cluster.applied_index()
         history.wait_until(lambda: history.position() >= final, CATCH_UP_TIMEOUT_S,
                            f"the restarted history to reach {final}")
         replay_flags, replay_where = backend("replay")
@@ -140,11 +124,11 @@ def test_history_is_queried_over_http_and_resumes_exactly_after_sigkill(
 
 def _trades_are_queried_over_http(cluster: LocalCluster, history: HistoryProcess) -> None:
     started_ns = time.time_ns()
-    replies = submit(cluster, [limit(101, "s1", Side.SELL, PRICE, 10_000),
+    replies = cluster.submit(*[limit(101, "s1", Side.SELL, PRICE, 10_000),
                                limit(102, "b1", Side.BUY, PRICE, 4_000),
                                limit(102, "b2", Side.BUY, PRICE, 6_000)])
     assert sum(isinstance(e, OrderFilled) for r in replies for e in r) == 2
-    final = applied_index(cluster)
+    final = cluster.applied_index()
     history.wait_until(lambda: history.position() >= final, CATCH_UP_TIMEOUT_S,
                        "the history to catch up")
     status, body = history.get("/trades?instrument=BTC-USD")
@@ -166,7 +150,7 @@ def _trades_are_queried_over_http(cluster: LocalCluster, history: HistoryProcess
 
 def _kill_under_load(cluster: LocalCluster, history: HistoryProcess, where: dict) -> int:
     """SIGKILL the history while the load is applied; the mark it left behind."""
-    start = applied_index(cluster)
+    start = cluster.applied_index()
     load = Load(cluster)
     load.start()
     history.wait_until(lambda: history.position() > start + 40, CATCH_UP_TIMEOUT_S,
@@ -179,5 +163,5 @@ def _kill_under_load(cluster: LocalCluster, history: HistoryProcess, where: dict
     load.join(CATCH_UP_TIMEOUT_S)
     assert not load.is_alive() and load.error is None, load.error
     assert load.fills == LOAD_ORDERS // 2
-    assert applied_index(cluster) > at_kill  # entries were applied after the kill
+    assert cluster.applied_index() > at_kill  # entries were applied after the kill
     return at_kill

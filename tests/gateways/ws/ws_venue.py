@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
-from tests.cluster.processes import LocalCluster
+from tests.cluster.processes import LocalCluster, stop_process
 from venue.cluster.nodeconfig import DEMO_PRINCIPAL
 from venue.gateways.ws import local
 
@@ -68,13 +68,7 @@ class WsVenue:
             return json.loads(response.read())
 
     def stop(self) -> None:
-        if self.gateway is not None and self.gateway.poll() is None:
-            self.gateway.terminate()
-            try:
-                self.gateway.wait(10)
-            except subprocess.TimeoutExpired:
-                self.gateway.kill()
-                self.gateway.wait(10)
+        stop_process(self.gateway)
         self.cluster.stop_all()
 
 
