@@ -22,7 +22,6 @@ import argparse
 import json
 import math
 import os
-import random
 import subprocess
 import sys
 import tempfile
@@ -31,21 +30,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_fix_codec import (
-    BEGIN_STRING,
-    build_stream,
-    check_parsers_agree,
-    cy_encode,
-    encode,
-    execution_report,
-    parse,
-)
+from bench_fix_codec import codec_rates, prepared
 from bench_fix_venue import QuickFixUnderTest, VenueUnderTest
 from benchlib import figure, median, print_environment, print_json_line
 from cluster_load import profile_top, py_spy_record
 
 from venue.codecs import tagvalue
-from venue.codecs.tagvalue import CyFixParser, PyFixParser, py_encode
 from venue.engine import book
 
 SCRIPTS = Path(__file__).resolve().parent
@@ -60,25 +50,8 @@ KEYS = ("p50", "p99", "p99.9", "max_ms", "orders_per_s", "missing", "session_rej
 
 def codec_figures(args: argparse.Namespace) -> dict[str, float]:
     """parse_per_s / encode_per_s of both twins, interleaved runs, medians."""
-    chunks, _ = build_stream(args.messages, args.seed)
-    rng = random.Random(args.seed + 1)
-    bodies = [execution_report(rng, i + 1) for i in range(args.messages)]
-    if any(cy_encode(BEGIN_STRING, body) != py_encode(BEGIN_STRING, body)
-           for body in bodies[:1000]):
-        raise SystemExit("cy_encode and py_encode disagree")
-    check_parsers_agree(chunks)
-    cases = {
-        "parse_per_s": lambda: parse(CyFixParser, chunks, args.messages, False),
-        "py_parse_per_s": lambda: parse(PyFixParser, chunks, args.messages, False),
-        "encode_per_s": lambda: encode(cy_encode, bodies)[0],
-        "py_encode_per_s": lambda: encode(py_encode, bodies)[0],
-    }
-    runs: dict[str, list[float]] = {name: [] for name in cases}
-    for measure in cases.values():
-        measure()  # warm-up
-    for _ in range(args.codec_runs):
-        for name, measure in cases.items():
-            runs[name].append(measure())
+    chunks, _, bodies = prepared(args.messages, args.seed)
+    runs = codec_rates(chunks, bodies, args.messages, args.codec_runs, with_get3=False)
     for name, values in runs.items():
         spread = " ".join(f"{value:,.0f}" for value in values)
         print(f"codec {name:<16} median {median(values):>12,.0f} msg/s   runs {spread}")

@@ -109,6 +109,41 @@ def encode(function, bodies: list[list[tuple[int, object]]]) -> tuple[float, byt
     return len(bodies) / (time.perf_counter() - started), last
 
 
+def prepared(messages: int, seed: int) -> tuple[list, int, list]:
+    """The NewOrderSingle stream (chunks, bytes) and ExecutionReport bodies, both twins
+    checked to agree on them."""
+    chunks, stream_bytes = build_stream(messages, seed)
+    rng = random.Random(seed + 1)
+    bodies = [execution_report(rng, i + 1) for i in range(messages)]
+    if any(cy_encode(BEGIN_STRING, body) != py_encode(BEGIN_STRING, body)
+           for body in bodies[:1000]):
+        raise SystemExit("cy_encode and py_encode disagree")
+    check_parsers_agree(chunks)
+    return chunks, stream_bytes, bodies
+
+
+def codec_rates(chunks: list, bodies: list, messages: int, runs: int,
+                with_get3: bool = True) -> dict[str, list[float]]:
+    """Messages per second of each twin: parse (optionally reading 3 fields too) and
+    encode, a warm-up, then ``runs`` interleaved runs."""
+    cases = {
+        "parse_per_s": lambda: parse(CyFixParser, chunks, messages, False),
+        "py_parse_per_s": lambda: parse(PyFixParser, chunks, messages, False),
+    }
+    if with_get3:
+        cases["parse_get3_per_s"] = lambda: parse(CyFixParser, chunks, messages, True)
+        cases["py_parse_get3_per_s"] = lambda: parse(PyFixParser, chunks, messages, True)
+    cases["encode_per_s"] = lambda: encode(cy_encode, bodies)[0]
+    cases["py_encode_per_s"] = lambda: encode(py_encode, bodies)[0]
+    rates: dict[str, list[float]] = {name: [] for name in cases}
+    for measure in cases.values():
+        measure()  # warm-up
+    for _ in range(runs):
+        for name, measure in cases.items():
+            rates[name].append(measure())
+    return rates
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
@@ -121,32 +156,13 @@ def main() -> None:
     if CyFixParser is None or cy_encode is None:
         raise SystemExit("the Cython FIX codec is not compiled: pip install -e .")
     print_environment()
-    chunks, stream_bytes = build_stream(args.messages, args.seed)
-    rng = random.Random(args.seed + 1)
-    bodies = [execution_report(rng, i + 1) for i in range(args.messages)]
+    chunks, stream_bytes, bodies = prepared(args.messages, args.seed)
     sample = py_encode(BEGIN_STRING, bodies[0])
-    if any(cy_encode(BEGIN_STRING, body) != py_encode(BEGIN_STRING, body)
-           for body in bodies[:1000]):
-        raise SystemExit("cy_encode and py_encode disagree")
-    check_parsers_agree(chunks)
     print(f"# {args.messages:,} NewOrderSingle ({stream_bytes / args.messages:.0f} bytes mean) "
           f"in {READ_BYTES // 1024} KiB reads; {args.messages:,} ExecutionReport "
           f"({len(bodies[0])} body fields, {len(sample)} bytes first); seed {args.seed}, "
           f"{args.runs} runs + warm-up, implementations interleaved")
-    cases = {
-        "parse_per_s": lambda: parse(CyFixParser, chunks, args.messages, False),
-        "py_parse_per_s": lambda: parse(PyFixParser, chunks, args.messages, False),
-        "parse_get3_per_s": lambda: parse(CyFixParser, chunks, args.messages, True),
-        "py_parse_get3_per_s": lambda: parse(PyFixParser, chunks, args.messages, True),
-        "encode_per_s": lambda: encode(cy_encode, bodies)[0],
-        "py_encode_per_s": lambda: encode(py_encode, bodies)[0],
-    }
-    rates: dict[str, list[float]] = {name: [] for name in cases}
-    for measure in cases.values():
-        measure()
-    for _ in range(args.runs):
-        for name, measure in cases.items():
-            rates[name].append(measure())
+    rates = codec_rates(chunks, bodies, args.messages, args.runs)
     medians = {name: median(values) for name, values in rates.items()}
     for name, value in medians.items():
         runs = " ".join(f"{rate:,.0f}" for rate in rates[name])
