@@ -71,8 +71,3 @@ class DeferredWrites:
         for index, chain_hash, event_bytes, timestamp_ns in list(self.records):
             if index > last and (hi is None or index <= hi):
                 yield StoredEvents(index, chain_hash, event_bytes, timestamp_ns)
-
-    def event_record(self, store: DataStore, index: int) -> StoredEvents | None:
-        for record in self.events(store, index, index):
-            return record
-        return None

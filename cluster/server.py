@@ -222,7 +222,6 @@ class NodeServer:
         if role != self._last_role:
             self.elections += role == "LEADER"
             self._last_role = role
-        self._flush()
 
     def _halt(self, exc: BaseException | str) -> None:
         """Stop applying for good; keep answering status and metrics as unhealthy."""

@@ -160,7 +160,6 @@ def run_venue(mode: str, args: argparse.Namespace) -> dict:
             pid = cluster.processes[leader].pid
             print(f"# {mode}: {args.nodes} nodes up, leader node {leader} (pid {pid})",
                   flush=True)
-            tune_gc()  # the load generator too, as the nodes and gateways (gctune.py)
             return uvloop.run(measure_venue(cluster, args, mode, leader))
         finally:
             cluster.stop_all()
@@ -308,6 +307,7 @@ def main() -> None:
           f"{args.runs} closed runs of {args.duration_s:g} s + warm-up; open loop "
           f"{args.rate_runs} x {args.rate_duration_s:g} s per rate; seed {args.seed}")
     print_disk("at start")
+    tune_gc()  # the load generator too, as the nodes and gateways (gctune.py)
     started = time.monotonic()
     results = {mode: run_venue(mode, args) for mode in args.modes}
     peer = None if args.no_peer else run_peer(args, payload_bytes)

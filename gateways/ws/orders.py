@@ -232,8 +232,8 @@ def _request_terms(event: OrderRejected, info: InstrumentInfo) -> dict:
     for names, value, field in ((SIDE_NAMES, event.side, "side"),
                                 (ORDER_TYPE_NAMES, event.order_type, "order_type"),
                                 (TIME_IN_FORCE_NAMES, event.time_in_force, "time_in_force")):
-        label = next((label for member, label in names.items() if member == value), None)
-        if value and label is not None:
+        label = names.get(value)  # IntEnum keys: the event's plain ints find them
+        if label is not None:
             terms[field] = label
     for value, field in ((event.price, "price"), (event.stop_price, "stop_price")):
         if value:
