@@ -34,11 +34,14 @@ class DeferredWrites:
         self.events_unwritten_max = events_unwritten_max
         self.records: list[Record] = []
         self.hard_state: HardState | None = None  # the newest commit-only change unwritten
+        self.since_ns = 0  # when what is held now began to be held
 
     def __bool__(self) -> bool:
         return bool(self.records) or self.hard_state is not None
 
-    def hold(self, records: list[Record], hard_state: HardState | None) -> None:
+    def hold(self, records: list[Record], hard_state: HardState | None, now_ns: int) -> None:
+        if not self:
+            self.since_ns = now_ns  # the oldest held thing's age counts from here
         self.records.extend(records)
         if hard_state is not None:
             self.hard_state = hard_state

@@ -97,7 +97,6 @@ class NodeCore(Snapshotting):
         self._writing = False  # a Ready's transaction is in flight (see ``prepare``)
         self._snapshot_wanted = False  # asked for while writing
         self.deferred = DeferredWrites()  # events and commit index not yet written
-        self._deferred_since_ns = 0
         self.halted_reason = ""  # set by the shell when this node stops applying
 
     def _load_engine(self, fresh: bool) -> Engine:
@@ -258,9 +257,7 @@ class NodeCore(Snapshotting):
             self._install(ready.snapshot.index, ready.snapshot.data)
         records = self._apply(ready.committed_entries, output)
         deferred = self.deferred
-        if not deferred:
-            self._deferred_since_ns = now_ns
-        deferred.hold(records, ready.hard_state)
+        deferred.hold(records, ready.hard_state, now_ns)
         self._writing = True
         early = self.raw.sendable_before_persist(ready)
         if not (ready.must_sync or deferred.full):
@@ -304,7 +301,7 @@ class NodeCore(Snapshotting):
         unless a Ready's write is in flight; True if it wrote."""
         if self._writing or not self.deferred:
             return False
-        if now_ns is not None and now_ns - self._deferred_since_ns < age_ns_min:
+        if now_ns is not None and now_ns - self.deferred.since_ns < age_ns_min:
             return False
         hard_state, records = self.deferred.taken()
         self._written(self.storage.write(hard_state, (), None, records), records, hard_state)
