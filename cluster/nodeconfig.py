@@ -10,7 +10,7 @@ One file per node::
      "module_options": {}, "credentials": {"demo": "<token>", "operator": "<token>"},
      "operators": ["operator"],
      "tick_interval_ms": 10, "session_timeout_s": 30, "snapshot_interval_entries": 50000,
-     "checkpoint_interval_entries": 100, "log_retained_entries": 5000,
+     "snapshot_interval_bytes": 268435456, "checkpoint_interval_entries": 100, "log_retained_entries": 5000,
      "events_retained_entries": 1000000}
 
 ``data_dir`` is relative to the file's folder unless absolute. A malformed file raises
@@ -26,6 +26,8 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from .nodetypes import SNAPSHOT_INTERVAL_BYTES_DEFAULT
 
 TRADING_MODULES = ("venue.engine.modules.refdata:ReferenceDataModule",
                    "venue.engine.modules.risk:RiskModule",
@@ -61,6 +63,7 @@ class NodeConfig:
     tick_interval_ms: int = 10
     session_timeout_s: int = 30
     snapshot_interval_entries: int = 50_000
+    snapshot_interval_bytes: int = SNAPSHOT_INTERVAL_BYTES_DEFAULT
     checkpoint_interval_entries: int = 100
     log_retained_entries: int = 5_000
     events_retained_entries: int = 1_000_000
@@ -111,6 +114,8 @@ def load_config(path: Path | str) -> NodeConfig:
             tick_interval_ms=int(raw.get("tick_interval_ms", 10)),
             session_timeout_s=int(raw.get("session_timeout_s", 30)),
             snapshot_interval_entries=int(raw.get("snapshot_interval_entries", 50_000)),
+            snapshot_interval_bytes=int(raw.get("snapshot_interval_bytes",
+                                                SNAPSHOT_INTERVAL_BYTES_DEFAULT)),
             checkpoint_interval_entries=int(raw.get("checkpoint_interval_entries", 100)),
             log_retained_entries=int(raw.get("log_retained_entries", 5_000)),
             events_retained_entries=int(raw.get("events_retained_entries", 1_000_000)),

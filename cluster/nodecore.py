@@ -88,6 +88,7 @@ class NodeCore(Snapshotting):
         self._timer_proposed_for = 0  # the deadline of the TIMER entry in flight
         self._stamp_floor_ns = self.engine.last_timestamp_ns
         self._last_snapshot_index = self.engine.applied_index
+        self.applied_bytes_since_snapshot = 0  # entry payload bytes (snapshot_interval_bytes)
         self._stored_event_index = store.last_event_index()
         self.heartbeats_ignored = 0
         self.batches_proposed = 0  # COMMAND_BATCH entries this node proposed as leader
@@ -346,6 +347,7 @@ class NodeCore(Snapshotting):
                                  f"{self.engine.applied_index}")
         self.store.write_snapshot(index, data)
         self._last_snapshot_index = index
+        self.applied_bytes_since_snapshot = 0
 
     def _apply(self, entries: Sequence[LogEntry], output: Output
                ) -> list[tuple[int, bytes, bytes, int]]:
@@ -355,6 +357,7 @@ class NodeCore(Snapshotting):
             if entry.index <= self.engine.applied_index:
                 continue  # covered by the snapshot the engine started from
             applied = self.engine.apply(entry)
+            self.applied_bytes_since_snapshot += len(entry.payload)
             if entry.index <= self._stored_event_index:
                 self._check_stored(entry.index, applied.chain_hash)
             else:

@@ -22,8 +22,10 @@ class Snapshotting:
         if self._snapshot_child.running:
             self._finish_snapshot(self._snapshot_child.poll())
             return
-        applied = self.engine.applied_index
-        if applied - self._last_snapshot_index >= self.settings.snapshot_interval_entries:
+        settings = self.settings
+        if (self.engine.applied_index - self._last_snapshot_index
+                >= settings.snapshot_interval_entries
+                or self.applied_bytes_since_snapshot >= settings.snapshot_interval_bytes):
             self.take_snapshot()
 
     def finish_snapshot(self: NodeCore) -> None:
@@ -51,8 +53,10 @@ class Snapshotting:
         if background and self._snapshot_child.start(self.engine, self.store, index,
                                                      conf_state):
             self._last_snapshot_index = index  # not again before this one finished
+            self.applied_bytes_since_snapshot = 0
             return index
         self.store.write_snapshot(index, self.engine.take_snapshot())
+        self.applied_bytes_since_snapshot = 0
         self._finish_snapshot((index, conf_state))
         return index
 

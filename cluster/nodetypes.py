@@ -13,6 +13,7 @@ from .raft import HardState, Message, Ready
 BATCH_COMMANDS_MAX_DEFAULT = 1024
 QUEUED_COMMANDS_MAX_DEFAULT = 65_536
 SNAPSHOT_INTERVAL_ENTRIES_DEFAULT = 50_000
+SNAPSHOT_INTERVAL_BYTES_DEFAULT = 256 << 20
 LOG_RETAINED_ENTRIES_DEFAULT = 5_000
 EVENTS_RETAINED_ENTRIES_DEFAULT = 1_000_000
 
@@ -38,6 +39,8 @@ class NodeSettings:
     batch_commands_max: int = BATCH_COMMANDS_MAX_DEFAULT
     queued_commands_max: int = QUEUED_COMMANDS_MAX_DEFAULT
     snapshot_interval_entries: int = SNAPSHOT_INTERVAL_ENTRIES_DEFAULT
+    # or once this many bytes of entry payload were applied since (big commands, few entries)
+    snapshot_interval_bytes: int = SNAPSHOT_INTERVAL_BYTES_DEFAULT
     message_size_bytes_max: int = 4 << 20
     checkpoint_interval_entries: int = CHECKPOINT_INTERVAL_ENTRIES_DEFAULT
     log_retained_entries: int = LOG_RETAINED_ENTRIES_DEFAULT

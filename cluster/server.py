@@ -78,6 +78,7 @@ class NodeServer:
                                durability=Durability(config.durability))
         settings = NodeSettings(config.node_id, tuple(sorted(config.members)),
                                 snapshot_interval_entries=config.snapshot_interval_entries,
+                                snapshot_interval_bytes=config.snapshot_interval_bytes,
                                 checkpoint_interval_entries=config.checkpoint_interval_entries,
                                 log_retained_entries=config.log_retained_entries,
                                 events_retained_entries=config.events_retained_entries)
