@@ -10,8 +10,8 @@ One file per node::
      "module_options": {}, "credentials": {"demo": "<token>", "operator": "<token>"},
      "operators": ["operator"],
      "tick_interval_ms": 10, "session_timeout_s": 30, "snapshot_interval_entries": 50000,
-     "snapshot_interval_bytes": 268435456, "checkpoint_interval_entries": 100, "log_retained_entries": 5000,
-     "events_retained_entries": 1000000}
+     "snapshot_interval_bytes": 268435456, "checkpoint_interval_entries": 100,
+     "log_retained_entries": 5000, "events_retained_entries": 1000000}
 
 ``data_dir`` is relative to the file's folder unless absolute. A malformed file raises
 ``ConfigError`` naming the field.
